@@ -1,0 +1,28 @@
+"""Power-law statistics, the shared :class:`Spectrum` record, and reports.
+
+``enmspec`` (proteins) and ``dnnspec`` (networks) both produce :class:`Spectrum` objects
+and fit them with :func:`fit_power_law`; nothing here imports either of them.
+"""
+
+from compare.errors import SpectrumFileError
+from compare.powerlaw import (
+    MASSEY_COEFFICIENTS,
+    PowerLawFit,
+    critical_value,
+    eigengaps,
+    fit_power_law,
+    resolve_k,
+)
+from compare.spectrum import Spectrum, load_spectrum
+
+__all__ = [
+    "MASSEY_COEFFICIENTS",
+    "PowerLawFit",
+    "Spectrum",
+    "SpectrumFileError",
+    "critical_value",
+    "eigengaps",
+    "fit_power_law",
+    "load_spectrum",
+    "resolve_k",
+]

@@ -1,0 +1,231 @@
+"""Power-law statistics shared by protein and network spectra.
+
+The formulas are those of Xie et al. (2022), after Clauset, Shalizi and Newman (2009):
+keep the K largest values ``x_1 >= ... >= x_K``, ``x_min = x_K``, and
+
+* ``beta = 1 + K / sum(ln(x_i / x_min))`` (continuous maximum-likelihood exponent),
+* ``sigma = (beta - 1) / sqrt(K)``, ``s = 1 / (beta - 1)`` (Zipf slope),
+* ``d_ks``: Kolmogorov-Smirnov distance between the kept values and the fitted
+  CDF ``F(x) = 1 - (x / x_min)^(1 - beta)``,
+* ``d_c = c(alpha) / sqrt(K)`` (Massey 1951), verdict "power law" when ``d_ks < d_c``.
+
+``d_ks`` follows the convention of the ``powerlaw`` package (Alstott et al. 2014), which
+reproduces the paper's numbers: the distance is taken at the distinct data points only,
+against the left-continuous empirical CDF (the fraction of kept values strictly below
+each point).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from compare.spectrum import validate_values
+
+#: Massey (1951) large-sample coefficients c(alpha) of the one-sample KS critical value c / sqrt(K).
+MASSEY_COEFFICIENTS: dict[float, float] = {0.2: 1.07, 0.15: 1.14, 0.1: 1.22, 0.05: 1.36, 0.01: 1.63}
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """Result of :func:`fit_power_law`.
+
+    Attributes
+    ----------
+    k : int
+        Number of values kept (the K largest).
+    x_min : float
+        The smallest kept value, ``x_K``.
+    beta, sigma : float
+        Maximum-likelihood exponent and its standard error.
+    s : float
+        Zipf (rank-size) slope ``1 / (beta - 1)``.
+    d_ks, d_c : float
+        KS distance and the Massey critical value at ``alpha``.
+    alpha : float
+        Significance level of the KS test.
+    is_power_law : bool
+        ``d_ks < d_c``.
+    """
+
+    k: int
+    x_min: float
+    beta: float
+    sigma: float
+    s: float
+    d_ks: float
+    d_c: float
+    alpha: float
+    is_power_law: bool
+
+    def as_dict(self) -> dict:
+        """Plain-Python dict of the fields (for JSON and tables)."""
+        return asdict(self)
+
+
+def critical_value(k: int, alpha: float = 0.05) -> float:
+    """Massey's large-sample KS critical value ``c(alpha) / sqrt(k)``.
+
+    Parameters
+    ----------
+    k : int
+        Sample size, >= 1 (the approximation is meant for k > 35).
+    alpha : {0.2, 0.15, 0.1, 0.05, 0.01}
+        Significance level.
+
+    Examples
+    --------
+    >>> round(critical_value(1000), 4)
+    0.043
+    """
+    coefficient = None
+    for level, c in MASSEY_COEFFICIENTS.items():
+        if math.isclose(float(alpha), level, rel_tol=0, abs_tol=1e-12):
+            coefficient = c
+    if coefficient is None:
+        raise ValueError(
+            f"alpha must be one of {sorted(MASSEY_COEFFICIENTS)} (Massey's table), got {alpha!r}"
+        )
+    if int(k) < 1:
+        raise ValueError(f"k must be >= 1, got {k!r}")
+    return coefficient / math.sqrt(int(k))
+
+
+def resolve_k(n: int, *, k: int | None = None, fraction: float | None = None) -> int:
+    """Number of values to keep out of ``n``: ``k``, ``floor(fraction * n)``, or all.
+
+    Raises ``ValueError`` when both are given, or when the result is outside ``[2, n]``.
+    """
+    if k is not None and fraction is not None:
+        raise ValueError(f"give k or fraction, not both (got k={k!r}, fraction={fraction!r})")
+    if fraction is not None:
+        if isinstance(fraction, bool) or not (0.0 < float(fraction) <= 1.0):
+            raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+        kk = int(math.floor(float(fraction) * n))
+        if kk < 2:
+            raise ValueError(
+                f"fraction={fraction} of {n} values keeps {kk}; at least 2 values are needed"
+            )
+        return kk
+    if k is None:
+        return n
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    if k < 2:
+        raise ValueError(f"k must be >= 2, got {k}")
+    if k > n:
+        raise ValueError(f"k={k} exceeds the number of values ({n})")
+    return int(k)
+
+
+def ks_distance(tail: np.ndarray, beta: float) -> float:
+    """KS distance between ``tail`` (sorted descending, ``tail[-1]`` = x_min) and the power law.
+
+    Uses the ``powerlaw`` package's convention: distinct points only, left-continuous
+    empirical CDF.
+
+    Parameters
+    ----------
+    tail : ndarray, shape (k,), float64
+        Kept values, sorted descending.
+    beta : float
+        Exponent of the fitted power law.
+    """
+    x = tail[::-1]  # ascending
+    n = x.size
+    keep = np.ones(n, dtype=bool)
+    keep[1:] = x[1:] != x[:-1]
+    idx = np.flatnonzero(keep)  # first occurrence of each distinct value: #values strictly below
+    empirical = idx / n
+    theoretical = -np.expm1((1.0 - beta) * np.log(x[idx] / x[0]))
+    return float(np.max(np.abs(theoretical - empirical)))
+
+
+def fit_power_law(
+    values,
+    *,
+    k: int | None = None,
+    fraction: float | None = None,
+    alpha: float = 0.05,
+) -> PowerLawFit:
+    """Fit a continuous power law to the largest values of a spectrum.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+        Positive, finite values sorted descending (e.g. ``Spectrum.values``).
+    k : int, optional
+        Keep the ``k`` largest values. Default: all values.
+    fraction : float, optional
+        Keep ``floor(fraction * n)`` values. Not together with ``k``.
+    alpha : {0.2, 0.15, 0.1, 0.05, 0.01}
+        Significance level of the KS test (Massey's critical values).
+
+    Returns
+    -------
+    PowerLawFit
+
+    Raises
+    ------
+    ValueError
+        Invalid values (NaN, inf, <= 0, unsorted), ``k`` and ``fraction`` both given,
+        ``k`` out of range, an unsupported ``alpha``, or all kept values equal.
+
+    Examples
+    --------
+    >>> fit = fit_power_law(1.0 / np.arange(1, 1001), k=500)
+    >>> round(fit.s, 2)
+    0.99
+    """
+    x = validate_values(values)
+    kk = resolve_k(x.size, k=k, fraction=fraction)
+    d_c = critical_value(kk, alpha)
+    tail = x[:kk]
+    x_min = float(tail[-1])
+    log_sum = float(np.sum(np.log(tail / x_min)))
+    if log_sum <= 0.0:
+        raise ValueError(f"all {kk} kept values are equal ({x_min!r}); no power law can be fitted")
+    beta = 1.0 + kk / log_sum
+    d_ks = ks_distance(tail, beta)
+    return PowerLawFit(
+        k=kk,
+        x_min=x_min,
+        beta=beta,
+        sigma=(beta - 1.0) / math.sqrt(kk),
+        s=1.0 / (beta - 1.0),
+        d_ks=d_ks,
+        d_c=d_c,
+        alpha=float(alpha),
+        is_power_law=bool(d_ks < d_c),
+    )
+
+
+def eigengaps(values) -> np.ndarray:
+    """Gaps between consecutive values, re-sorted descending, positive gaps only.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+        Any finite numbers; they are sorted descending first.
+
+    Returns
+    -------
+    ndarray, shape (m,), float64
+        ``delta_k = x_k - x_{k+1}`` for the sorted values, keeping ``delta > 0``, sorted descending.
+
+    Examples
+    --------
+    >>> eigengaps([1.0, 4.0, 2.0, 2.0])
+    array([2., 1.])
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"values: expected a one-dimensional array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("values: NaN or inf present")
+    x = np.sort(x)[::-1]
+    gaps = x[:-1] - x[1:]
+    gaps = gaps[gaps > 0]
+    return np.sort(gaps)[::-1]

@@ -1,0 +1,27 @@
+"""Anisotropic Network Model spectra of proteins.
+
+Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 3N x 3N)
+-> :func:`inverse_spectrum` (a :class:`compare.Spectrum` of ``1 / lambda``) ->
+:func:`compare.fit_power_law`.
+"""
+
+from enmspec.batch import run_local_batch
+from enmspec.eigen import ConvergenceError
+from enmspec.errors import EnmspecError, FloppyNetworkError, StructureError
+from enmspec.hessian import anm_hessian, contact_pairs
+from enmspec.spectrum import ZERO_MODE_RTOL, inverse_spectrum
+from enmspec.structure import Structure, load_structure
+
+__all__ = [
+    "ZERO_MODE_RTOL",
+    "ConvergenceError",
+    "EnmspecError",
+    "FloppyNetworkError",
+    "Structure",
+    "StructureError",
+    "anm_hessian",
+    "contact_pairs",
+    "inverse_spectrum",
+    "load_structure",
+    "run_local_batch",
+]

@@ -1,0 +1,180 @@
+"""Inverse ANM spectra: structure -> Hessian -> lowest modes -> :class:`compare.Spectrum`."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from compare import Spectrum, resolve_k
+from enmspec.eigen import (
+    SOLVERS,
+    LowestModes,
+    dense_eigenvalues,
+    sliced_eigenvalues,
+    torch_eigenvalues,
+)
+from enmspec.errors import EnmspecError, FloppyNetworkError, StructureError
+from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA, anm_hessian
+from enmspec.structure import Structure
+
+#: An eigenvalue below ``ZERO_MODE_RTOL * lambda_max`` is a zero mode. Rigid-body modes come
+#: out near 1e-15 * lambda_max in float64; genuine soft modes of real proteins stay above
+#: 1e-7 * lambda_max (7PBL's two softest: 7e-7), so 1e-9 separates them with margin both ways.
+ZERO_MODE_RTOL = 1e-9
+#: Networks with at least this many degrees of freedom use the sliced solver when it is
+#: asked for at most ``SLICED_MAX_FRACTION`` of the modes (measured crossover, bench/bench_anm.py).
+SLICED_MIN_DOF = 1500
+SLICED_MAX_FRACTION = 0.25
+MIN_RESIDUES = 4
+RIGID_BODY_MODES = 6
+
+
+def _choose_solver(solver: str, n_dof: int, wanted: int | None) -> str:
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    if solver != "auto":
+        return solver
+    if wanted is not None and n_dof >= SLICED_MIN_DOF and wanted <= SLICED_MAX_FRACTION * n_dof:
+        return "sliced"
+    return "dense"
+
+
+def _wanted_modes(n_dof: int, top: int | None, fraction: float | None) -> int | None:
+    """Nonzero modes to compute, assuming six zero modes; None means all."""
+    if top is None and fraction is None:
+        return None
+    return resolve_k(n_dof - RIGID_BODY_MODES, k=top, fraction=fraction)
+
+
+def inverse_spectrum(
+    structure_or_coords,
+    cutoff: float = DEFAULT_CUTOFF,
+    gamma: float = DEFAULT_GAMMA,
+    top: int | None = None,
+    fraction: float | None = None,
+    *,
+    name: str | None = None,
+    solver: str = "auto",
+    allow_floppy: bool = False,
+    zero_rtol: float = ZERO_MODE_RTOL,
+    seed: int = 0,
+) -> Spectrum:
+    """Largest inverse eigenvalues ``1 / lambda`` of the nonzero ANM modes.
+
+    Parameters
+    ----------
+    structure_or_coords : Structure or ndarray, shape (n, 3)
+        A :class:`~enmspec.structure.Structure` from :func:`load_structure`, or C-alpha
+        coordinates in angstrom.
+    cutoff, gamma : float
+        Spring cutoff (angstrom) and spring constant of the network.
+    top : int, optional
+        Keep the ``top`` largest inverse eigenvalues.
+    fraction : float, optional
+        Keep ``floor(fraction * n_modes)`` of them (the paper uses 0.1). Not with ``top``.
+        Default (neither): every nonzero mode.
+    name : str, optional
+        Spectrum name; default the structure's entry id (``"coords"`` for bare arrays).
+    solver : {"auto", "dense", "sliced", "torch"}
+        Eigensolver (see :mod:`enmspec.eigen`); ``auto`` takes ``sliced`` for networks of
+        at least 1500 degrees of freedom when at most a quarter of the modes are kept,
+        ``dense`` otherwise.
+    allow_floppy : bool
+        Fit networks with more than six zero modes (floppy or disconnected at the cutoff),
+        dropping every zero mode, instead of raising :class:`FloppyNetworkError`.
+    zero_rtol : float
+        Zero-mode tolerance relative to the largest eigenvalue.
+    seed : int
+        Start vectors of the iterative solver.
+
+    Returns
+    -------
+    compare.Spectrum
+        ``kind="protein"``, values ``1 / lambda`` descending; ``meta`` holds ``n_residues``,
+        ``n_chains``, ``n_modes`` (nonzero modes), ``n_zero``, ``cutoff``, ``gamma``,
+        ``solver``, ``lambda_max``, ``zero_rtol``, ``seconds``.
+
+    Raises
+    ------
+    FloppyNetworkError
+        More than six zero modes and ``allow_floppy`` is false.
+    EnmspecError
+        Fewer than four residues, NaN coordinates, ``top`` larger than the number of modes.
+    """
+    started = time.perf_counter()
+    if isinstance(structure_or_coords, Structure):
+        coords = structure_or_coords.coords
+        label = name or structure_or_coords.entry_id
+        n_chains = structure_or_coords.n_chains
+    else:
+        coords = np.asarray(structure_or_coords, dtype=np.float64)
+        label = name or "coords"
+        n_chains = None
+    if coords.ndim != 2 or coords.shape[1] != 3:
+        raise EnmspecError(f"{label}: coordinates must have shape (n, 3), got {coords.shape}")
+    n_res = coords.shape[0]
+    if n_res < MIN_RESIDUES:
+        raise StructureError(
+            f"{label}: {n_res} residue(s); an elastic network needs at least {MIN_RESIDUES}"
+        )
+    if not np.isfinite(coords).all():
+        raise StructureError(f"{label}: NaN or infinite coordinates")
+    if not (isinstance(zero_rtol, float) and 0 < zero_rtol < 1e-3):
+        raise ValueError(f"zero_rtol must be a float in (0, 1e-3), got {zero_rtol!r}")
+    n_dof = 3 * n_res
+    try:
+        wanted = _wanted_modes(n_dof, top, fraction)
+    except ValueError as exc:
+        raise EnmspecError(f"{label}: {exc} ({n_dof - RIGID_BODY_MODES} nonzero modes)") from None
+    chosen = _choose_solver(solver, n_dof, wanted)
+
+    hessian = anm_hessian(coords, cutoff=cutoff, gamma=gamma)
+    modes: LowestModes
+    if chosen == "sliced":
+        modes = sliced_eigenvalues(hessian, wanted, zero_rtol=zero_rtol, seed=seed)
+    elif chosen == "torch":
+        modes = torch_eigenvalues(hessian)
+    else:
+        modes = dense_eigenvalues(hessian)
+    lam = modes.eigenvalues
+    threshold = zero_rtol * modes.lambda_max
+    n_zero = int(np.sum(lam < threshold))
+    if n_zero > RIGID_BODY_MODES and not allow_floppy:
+        raise FloppyNetworkError(label, n_zero, cutoff)
+    if n_zero < RIGID_BODY_MODES:
+        raise EnmspecError(
+            f"{label}: only {n_zero} zero modes found (6 expected); the Hessian is not a valid "
+            f"elastic network or zero_rtol={zero_rtol:g} is too small"
+        )
+    n_modes = n_dof - n_zero
+    nonzero = lam[n_zero:]
+    if wanted is None:
+        keep = n_modes
+    elif fraction is not None:
+        keep = int(math.floor(fraction * n_modes))
+    else:
+        keep = wanted
+    if keep > nonzero.size:
+        raise EnmspecError(
+            f"{label}: {keep} inverse eigenvalues asked for, only {nonzero.size} nonzero modes"
+        )
+    values = np.sort(1.0 / nonzero[:keep])[::-1]
+    meta = {
+        "entry": label,
+        "n_residues": int(n_res),
+        "n_chains": n_chains,
+        "n_modes": int(n_modes),
+        "n_zero": n_zero,
+        "cutoff": float(cutoff),
+        "gamma": float(gamma),
+        "solver": modes.solver,
+        "n_slices": modes.n_slices,
+        "lambda_max": float(modes.lambda_max),
+        "zero_rtol": float(zero_rtol),
+        "top": top,
+        "fraction": fraction,
+        "seconds": round(time.perf_counter() - started, 6),
+    }
+    return Spectrum(name=label, kind="protein", values=values, meta=meta)
