@@ -19,8 +19,9 @@ def rank_size(
 ):
     """Rank-size plot of normalised spectra ``x_k / x_1`` on log-log axes, with fitted lines.
 
-    The fitted power law appears as the Zipf line ``x_k / x_1 = k^(-s)`` anchored at the
-    first point, drawn over the kept ranks ``1..K``; a dotted vertical line marks ``K``.
+    The fitted power law appears as its rank-size line: a fraction ``(x / x_min)^(1 - beta)``
+    of the K kept values exceeds ``x``, so ``x_k = x_min (k / K)^(-s)``, drawn over the kept
+    ranks ``1..K``; a dotted vertical line marks ``K``.
 
     Parameters
     ----------
@@ -54,7 +55,7 @@ def rank_size(
             k = np.arange(1, fit.k + 1)
             verdict = "power law" if fit.is_power_law else "not a power law"
             ax.loglog(
-                k, k ** (-fit.s), "-", color=line.get_color(), lw=1.2,
+                k, fit.x_min / spectrum.values[0] * (k / fit.k) ** (-fit.s), "-", color=line.get_color(), lw=1.2,
                 label=f"fit s = {fit.s:.3f}, β = {fit.beta:.3f} ± {fit.sigma:.3f} ({verdict})",
             )
             ax.axvline(fit.k, color=line.get_color(), ls=":", lw=0.8)

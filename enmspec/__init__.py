@@ -6,8 +6,7 @@ Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 
 """
 
 from enmspec.batch import run_local_batch
-from enmspec.eigen import ConvergenceError
-from enmspec.errors import EnmspecError, FloppyNetworkError, StructureError
+from enmspec.errors import ConvergenceError, EnmspecError, FloppyNetworkError, StructureError
 from enmspec.hessian import anm_hessian, contact_pairs
 from enmspec.spectrum import ZERO_MODE_RTOL, inverse_spectrum
 from enmspec.structure import Structure, load_structure

@@ -26,7 +26,7 @@ import scipy.linalg as sl
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-from enmspec.errors import EnmspecError
+from enmspec.errors import ConvergenceError, EnmspecError
 
 #: Relative residual ``||Op u - theta u|| / |theta|`` every kept shift-invert Ritz pair must reach.
 SLICE_TOL = 1e-12
@@ -37,10 +37,6 @@ NCV_FACTOR = 2.0
 #: The first shift sits this far below zero, relative to the largest eigenvalue.
 FIRST_SHIFT_RTOL = 1e-6
 SOLVERS = ("auto", "dense", "sliced", "torch")
-
-
-class ConvergenceError(EnmspecError, RuntimeError):
-    """An iterative eigensolver did not reach the requested accuracy."""
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,8 @@ class FloppyNetworkError(EnmspecError):
             f"(6 expected): floppy or disconnected parts; pass allow_floppy=True "
             f"(--keep-disconnected) to fit the nonzero modes anyway"
         )
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative eigensolver did not reach the requested accuracy (a runtime failure,
+    not bad input)."""

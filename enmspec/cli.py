@@ -1,0 +1,168 @@
+"""Command line: ``enmspec spectrum`` and ``enmspec batch``. No numerics here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from compare import fit_power_law
+from compare.errors import SpectrumFileError
+from enmspec.batch import PAPER_FRACTION, AnalysisSettings, analyze_structure, run_local_batch
+from enmspec.eigen import SOLVERS
+from enmspec.errors import ConvergenceError, EnmspecError
+from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+TABLE_HEADER = ("entry", "N", "n_modes", "K", "d_ks", "d_c", "verdict", "beta ± sigma", "s")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 on bad usage, as we want
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+    k = p.add_mutually_exclusive_group()
+    k.add_argument("--top", type=int, metavar="K", help="keep the K largest inverse eigenvalues")
+    k.add_argument(
+        "--fraction", type=float, metavar="F",
+        help=f"keep floor(F * n_modes) of them (default {PAPER_FRACTION}, the paper's rule)",
+    )
+    p.add_argument("--cutoff", type=float, default=DEFAULT_CUTOFF, help="spring cutoff in angstrom (9)")
+    p.add_argument("--gamma", type=float, default=DEFAULT_GAMMA, help="spring constant (1)")
+    p.add_argument("--alpha", type=float, default=0.05, help="KS significance: 0.2, 0.15, 0.1, 0.05, 0.01")
+    p.add_argument("--chains", help="author chain ids to keep, e.g. AB (default: all)")
+    p.add_argument("--solver", choices=SOLVERS, default="auto", help="eigensolver (auto)")
+    p.add_argument(
+        "--keep-disconnected", action="store_true",
+        help="fit networks with more than six zero modes, dropping the zero modes",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="enmspec", description="ANM inverse spectra of proteins and their power laws.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sp = sub.add_parser("spectrum", help="one structure: inverse spectrum and power-law fit")
+    sp.add_argument("path", help="PDB or mmCIF file, optionally .gz")
+    _add_analysis_options(sp)
+    sp.add_argument("--json", action="store_true", help="print one JSON object instead of a table row")
+    sp.add_argument("--plot", metavar="FILE", help="write the rank-size plot (PNG, SVG or PDF)")
+    sp.add_argument("--save", metavar="FILE", help="write the spectrum (.spectrum.npz)")
+
+    bp = sub.add_parser("batch", help="many structures in parallel: one result row each")
+    bp.add_argument("inputs", nargs="+", help="structure files or folders")
+    bp.add_argument("--out", required=True, help="output folder (results.csv, spectra/, settings.json)")
+    bp.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: all cores)")
+    bp.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_analysis_options(bp)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> AnalysisSettings:
+    fraction = args.fraction if args.top is None else None
+    if args.top is None and args.fraction is None:
+        fraction = PAPER_FRACTION
+    return AnalysisSettings(
+        cutoff=args.cutoff, gamma=args.gamma, top=args.top, fraction=fraction, alpha=args.alpha,
+        solver=args.solver, allow_floppy=args.keep_disconnected, chains=args.chains,
+    )
+
+
+def format_row(cells) -> str:
+    widths = (8, 6, 8, 6, 8, 8, 15, 15, 7)
+    return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+
+def _spectrum(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    structure, spectrum, fit = analyze_structure(args.path, settings)
+    if args.save:
+        spectrum.save(args.save)
+    if args.plot:
+        from compare.plots import rank_size, save_figure
+
+        save_figure(rank_size(spectrum, fit), args.plot)
+    if args.json:
+        record = {
+            "id": structure.entry_id,
+            "n_residues": spectrum.meta["n_residues"],
+            "n_modes": spectrum.meta["n_modes"],
+            "k": fit.k,
+            "beta": fit.beta,
+            "sigma": fit.sigma,
+            "s": fit.s,
+            "d_ks": fit.d_ks,
+            "d_c": fit.d_c,
+            "is_power_law": fit.is_power_law,
+            "x_min": fit.x_min,
+            "alpha": fit.alpha,
+            "n_zero": spectrum.meta["n_zero"],
+            "cutoff": settings.cutoff,
+            "solver": spectrum.meta["solver"],
+        }
+        print(json.dumps(record))
+    else:
+        print(format_row(TABLE_HEADER))
+        print(format_row((
+            structure.entry_id, len(structure), spectrum.meta["n_modes"], fit.k,
+            f"{fit.d_ks:.4f}", f"{fit.d_c:.4f}", "power law" if fit.is_power_law else "no power law",
+            f"{fit.beta:.3f} ± {fit.sigma:.3f}", f"{fit.s:.3f}",
+        )))
+    return EXIT_OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    missing = [p for p in args.inputs if not Path(p).exists()]
+    if missing:
+        raise EnmspecError(f"no such file or folder: {', '.join(missing)}")
+    rows = run_local_batch(args.inputs, args.out, settings=settings, jobs=args.jobs, progress=not args.quiet)
+    done = [r for r in rows if r["status"] == "done"]
+    passed = sum(bool(r["is_power_law"]) for r in done)
+    excluded = sum(r["status"] == "excluded" for r in rows)
+    failed = len(rows) - len(done) - excluded
+    print(format_row(TABLE_HEADER))
+    for r in done:
+        print(format_row((
+            r["id"], r["n_residues"], r["n_modes"], r["k"], f"{r['d_ks']:.4f}", f"{r['d_c']:.4f}",
+            "power law" if r["is_power_law"] else "no power law",
+            f"{r['beta']:.3f} ± {r['sigma']:.3f}", f"{r['s']:.3f}",
+        )))
+    for r in rows:
+        if r["status"] != "done":
+            print(f"{r['id']}: {r['status']}: {r['error']}", file=sys.stderr)
+    print(
+        f"{len(done)} done ({passed} pass the KS test), {excluded} excluded, {failed} failed; "
+        f"results in {Path(args.out) / 'results.csv'}"
+    )
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``enmspec`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    handlers = {"spectrum": _spectrum, "batch": _batch}
+    try:
+        return handlers[args.command](args)
+    except (EnmspecError, SpectrumFileError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"enmspec: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ConvergenceError, OSError, MemoryError) as exc:
+        if args.debug:
+            raise
+        print(f"enmspec: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
