@@ -111,19 +111,25 @@ def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
 def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings):
     """Structure file -> (Structure, Spectrum, PowerLawFit); raises on bad input."""
     structure = load_structure(path, chains=settings.chains)
-    spectrum = inverse_spectrum(
-        structure,
-        cutoff=settings.cutoff,
-        gamma=settings.gamma,
-        top=settings.top,
-        fraction=settings.fraction,
-        solver=settings.solver,
-        allow_floppy=settings.allow_floppy,
-    )
     try:
+        spectrum = inverse_spectrum(
+            structure,
+            cutoff=settings.cutoff,
+            gamma=settings.gamma,
+            top=settings.top,
+            fraction=settings.fraction,
+            solver=settings.solver,
+            allow_floppy=settings.allow_floppy,
+        )
         fit = fit_power_law(spectrum.values, alpha=settings.alpha)
     except ValueError as exc:
-        raise EnmspecError(f"{structure.entry_id}: {exc}") from None
+        # Name the file, not only the entry id, so that a user can find the input.
+        message = str(exc)
+        prefix = f"{structure.entry_id}: "
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+        exc.args = (f"{path} ({structure.entry_id}): {message}",)
+        raise
     return structure, spectrum, fit
 
 

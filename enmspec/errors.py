@@ -30,7 +30,14 @@ class FloppyNetworkError(EnmspecError):
         self.entry = entry
         self.n_zero = int(n_zero)
         self.cutoff = float(cutoff)
-        super().__init__(
+        super().__init__(self.describe(entry, n_zero, cutoff))
+
+    def __reduce__(self):  # keep the attributes when a worker process sends the error back
+        return (type(self), (self.entry, self.n_zero, self.cutoff))
+
+    @staticmethod
+    def describe(entry: str, n_zero: int, cutoff: float) -> str:
+        return (
             f"{entry}: the elastic network at cutoff {cutoff:g} A has {n_zero} zero modes "
             f"(6 expected): floppy or disconnected parts; pass allow_floppy=True "
             f"(--keep-disconnected) to fit the nonzero modes anyway"

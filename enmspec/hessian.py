@@ -105,4 +105,6 @@ def anm_hessian(coords, *, cutoff: float = DEFAULT_CUTOFF, gamma: float = DEFAUL
     data = np.concatenate([flat, flat, -flat, -flat])
     hessian = sp.coo_matrix((data, (rows, cols)), shape=(3 * n, 3 * n)).tocsr()
     hessian.sum_duplicates()
-    return hessian
+    # Diagonal blocks are sums whose order differs between (a, b) and (b, a); average them
+    # so that H is symmetric to the last bit, as the symmetric solvers assume.
+    return ((hessian + hessian.T) * 0.5).tocsr()

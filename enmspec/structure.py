@@ -173,15 +173,22 @@ def load_structure(path: str | os.PathLike, chains=None) -> Structure:
             if info is None or not info.is_amino_acid():
                 n_other += 1
                 continue
+            key = (chain.name, int(res.seqid.num), res.seqid.icode.strip())
             best = None
+            altlocs = []
             for atom in res:
                 if atom.name != "CA" or atom.element.name not in ("C", "X"):
                     continue
+                altlocs.append(atom.altloc)
                 if best is None or atom.occ > best.occ:
                     best = atom
             if best is None:
                 continue
-            key = (chain.name, int(res.seqid.num), res.seqid.icode.strip())
+            if len(altlocs) > 1 and ("\0" in altlocs or len(set(altlocs)) < len(altlocs)):
+                raise StructureError(
+                    f"{path}: residue {res.name} {key[0]}:{key[1]}{key[2]} appears twice in the "
+                    f"first model ({len(altlocs)} C-alpha atoms without distinct alternate locations)"
+                )
             pos = best.pos
             record = [res.name, pos.x, pos.y, pos.z, best.occ, best.has_altloc()]
             previous = found.get(key)

@@ -1,0 +1,54 @@
+"""The eigensolvers agree with LAPACK on real ANM Hessians."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from enmspec import anm_hessian, load_structure
+from enmspec.eigen import dense_eigenvalues, sliced_eigenvalues
+
+
+@pytest.fixture(scope="module")
+def hessian_3hsy(pdb_3hsy):
+    return anm_hessian(load_structure(pdb_3hsy).coords)
+
+
+@pytest.fixture(scope="module")
+def eigenvalues_3hsy(hessian_3hsy):
+    return np.linalg.eigvalsh(hessian_3hsy.toarray())
+
+
+@pytest.mark.parametrize("count,chunk", [(218, 96), (60, 24), (300, 64)])
+def test_sliced_equals_dense(hessian_3hsy, eigenvalues_3hsy, count, chunk):
+    ref = eigenvalues_3hsy
+    got = sliced_eigenvalues(hessian_3hsy, count, zero_rtol=1e-9, chunk=chunk)
+    lam = got.eigenvalues
+    assert np.sum(lam < 1e-9 * got.lambda_max) == 6
+    assert lam.size >= count + 6
+    # contiguous from the bottom: exactly the smallest eigenvalues, none missing or doubled
+    np.testing.assert_allclose(lam[6:], ref[6:lam.size], rtol=1e-9)
+    assert got.lambda_max == pytest.approx(ref[-1], rel=1e-5)
+    assert got.n_slices >= 1 and got.n_solves > 0
+
+
+def test_sliced_counts_extra_zero_modes():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0, 25, size=(250, 3))
+    coords = np.vstack([a, a + [200.0, 0, 0]])  # two identical, disconnected copies
+    h = anm_hessian(coords, cutoff=9.0)
+    ref = np.linalg.eigvalsh(h.toarray())
+    n_zero_ref = int(np.sum(ref < 1e-9 * ref[-1]))
+    got = sliced_eigenvalues(h, 40, zero_rtol=1e-9, chunk=32)
+    assert np.sum(got.eigenvalues < 1e-9 * got.lambda_max) == n_zero_ref >= 12
+    # every nonzero eigenvalue of the two copies is double: slicing must keep both copies
+    np.testing.assert_allclose(got.eigenvalues[n_zero_ref:n_zero_ref + 40],
+                               ref[n_zero_ref:n_zero_ref + 40], rtol=1e-8)
+
+
+def test_dense_returns_everything(pdb_1pwc):
+    h = anm_hessian(load_structure(pdb_1pwc).coords)
+    got = dense_eigenvalues(h)
+    assert got.eigenvalues.size == h.shape[0]
+    assert got.solver == "dense"
+    np.testing.assert_allclose(got.eigenvalues, np.linalg.eigvalsh(h.toarray()), rtol=0, atol=1e-12)

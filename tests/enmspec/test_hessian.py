@@ -1,0 +1,92 @@
+"""anm_hessian against ProDy and the ANM invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from enmspec import anm_hessian, contact_pairs, load_structure
+
+prody = pytest.importorskip("prody")
+prody.confProDy(verbosity="none")
+
+
+def prody_hessian(coords: np.ndarray, cutoff: float = 9.0, gamma: float = 1.0) -> np.ndarray:
+    anm = prody.ANM()
+    anm.buildHessian(coords, cutoff=cutoff, gamma=gamma)
+    return anm.getHessian()
+
+
+@pytest.mark.parametrize("cutoff,gamma", [(9.0, 1.0), (7.5, 1.0), (12.0, 0.5)])
+def test_equals_prody(pdb_1pwc, cutoff, gamma):
+    coords = load_structure(pdb_1pwc).coords
+    ours = anm_hessian(coords, cutoff=cutoff, gamma=gamma).toarray()
+    ref = prody_hessian(coords, cutoff, gamma)
+    assert np.max(np.abs(ours - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def test_equals_prody_multichain(pdb_3hsy):
+    coords = load_structure(pdb_3hsy).coords
+    ours = anm_hessian(coords).toarray()
+    ref = prody_hessian(coords)
+    assert np.max(np.abs(ours - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def naive_hessian(coords: np.ndarray, cutoff: float, gamma: float) -> np.ndarray:
+    """The textbook double loop, as an independent oracle."""
+    n = len(coords)
+    h = np.zeros((3 * n, 3 * n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = coords[j] - coords[i]
+            s2 = d @ d
+            if s2 <= cutoff**2:
+                block = -gamma / s2 * np.outer(d, d)
+                h[3 * i:3 * i + 3, 3 * j:3 * j + 3] = block
+                h[3 * j:3 * j + 3, 3 * i:3 * i + 3] = block
+                h[3 * i:3 * i + 3, 3 * i:3 * i + 3] -= block
+                h[3 * j:3 * j + 3, 3 * j:3 * j + 3] -= block
+    return h
+
+
+def test_equals_naive_loop_on_random_cloud():
+    rng = np.random.default_rng(0)
+    coords = rng.uniform(0, 20, size=(60, 3))
+    np.testing.assert_allclose(anm_hessian(coords, cutoff=7.0).toarray(), naive_hessian(coords, 7.0, 1.0),
+                               rtol=0, atol=1e-13)
+
+
+def test_invariants(pdb_1pwc):
+    coords = load_structure(pdb_1pwc).coords
+    h = anm_hessian(coords)
+    dense = h.toarray()
+    assert h.shape == (3 * len(coords), 3 * len(coords))
+    assert abs(h - h.T).max() == 0
+    assert np.max(np.abs(dense.sum(axis=1))) < 1e-12 * np.max(np.abs(dense))
+    w = np.linalg.eigvalsh(dense)
+    assert np.sum(w < 1e-9 * w[-1]) == 6
+    assert w[0] > -1e-12 * w[-1]
+    # Rigid motions leave the spectrum unchanged.
+    moved = Rotation.from_euler("zyx", [30, -50, 110], degrees=True).apply(coords) + [5.0, -3.0, 100.0]
+    np.testing.assert_allclose(np.linalg.eigvalsh(anm_hessian(moved).toarray())[6:], w[6:], rtol=1e-9)
+
+
+def test_cutoff_is_inclusive():
+    coords = np.array([[0.0, 0.0, 0.0], [9.0, 0.0, 0.0], [0.0, 9.0 + 1e-9, 0.0]])
+    pairs, dist2 = contact_pairs(coords, cutoff=9.0)
+    assert pairs.tolist() == [[0, 1]]
+    assert dist2.tolist() == [81.0]
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
+        anm_hessian(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        anm_hessian([[0, 0, 0], [np.nan, 1, 1]])
+    with pytest.raises(ValueError, match="gamma"):
+        anm_hessian(np.eye(3), gamma=-1.0)
+    with pytest.raises(ValueError, match="cutoff"):
+        anm_hessian(np.eye(3), cutoff=0.0)
+    with pytest.raises(ValueError, match="coincide"):
+        anm_hessian([[0, 0, 0], [0, 0, 0], [1, 0, 0]])
