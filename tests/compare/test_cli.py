@@ -1,0 +1,66 @@
+"""compare fit: spectrum files and plain columns; one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from compare import Spectrum, fit_power_law
+from compare.cli import main
+
+
+def test_fit_spectrum_file_json(tmp_path, capsys):
+    values = 1.0 / np.arange(1.0, 501.0) ** 1.1
+    path = Spectrum("toy", "network", values).save(tmp_path / "toy.spectrum.npz")
+    assert main(["fit", str(path), "--top", "200", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    ref = fit_power_law(values, k=200)
+    assert record["k"] == 200 and record["beta"] == ref.beta and record["d_ks"] == ref.d_ks
+    assert record["name"] == "toy" and record["n"] == 500
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".npy"])
+def test_fit_plain_columns_any_order(tmp_path, capsys, suffix):
+    values = np.random.default_rng(0).pareto(1.0, 300) + 1.0
+    path = tmp_path / f"eig{suffix}"
+    if suffix == ".npy":
+        np.save(path, values)
+    elif suffix == ".csv":
+        path.write_text("eigenvalue,index\n" + "".join(f"{float(v)!r},{i}\n" for i, v in enumerate(values)))
+    else:
+        path.write_text("".join(f"{float(v)!r}\n" for v in values))
+    assert main(["fit", str(path), "--fraction", "0.5", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    ref = fit_power_law(np.sort(values)[::-1], fraction=0.5)
+    assert record["beta"] == pytest.approx(ref.beta, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "content,cause",
+    [("", "the file is empty"), ("1.0\nabc\n", "line 2: expected a number"), ("2.0\n-1.0\n", "> 0"),
+     ("nan\n1\n", "NaN")],
+)
+def test_bad_files_one_line(tmp_path, capsys, content, cause):
+    path = tmp_path / "bad.txt"
+    path.write_text(content)
+    assert main(["fit", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "bad.txt" in err and cause in err
+
+
+def test_spectrum_shorter_than_k(tmp_path, capsys):
+    path = tmp_path / "short.txt"
+    path.write_text("3\n2\n1\n")
+    assert main(["fit", str(path), "--top", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "short.txt" in err and "exceeds" in err
+
+
+def test_table_output(tmp_path, capsys):
+    path = tmp_path / "v.txt"
+    path.write_text("\n".join(str(1 / k) for k in range(1, 101)))
+    assert main(["fit", str(path)]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert row.split()[:3] == ["v", "100", "100"]
