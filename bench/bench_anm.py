@@ -182,6 +182,7 @@ def main(argv=None) -> int:
         f"numpy={np.__version__} scipy={scipy.__version__} prody={prody.__version__} "
         f"powerlaw={getattr(powerlaw, '__version__', '?')} BLAS threads=1 repeats={repeats}"
     )
+    paths = structures(args.quick)
     head = (
         f"{'id':<8}{'N':>6}{'n':>7}{'K':>6}{'prody_s':>10}{'auto_s':>9}{'solver':>8}{'dense_s':>9}"
         f"{'ratio':>7}{'calcM_s':>10}{'rel_vals':>10}{'rel_beta':>10}{'rel_dks':>10}"
@@ -189,7 +190,7 @@ def main(argv=None) -> int:
     print(head)
     print("-" * len(head))
     rows = []
-    for path in structures(args.quick):
+    for path in paths:
         r = bench_one(path, repeats)
         rows.append(r)
         cm = f"{r['calcmodes_s']:.3f}" + ("*" if r["calcmodes_cold_single"] else "")

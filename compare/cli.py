@@ -21,8 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     k = fp.add_mutually_exclusive_group()
     k.add_argument("--top", type=int, metavar="K", help="keep the K largest values (default: all)")
     k.add_argument("--fraction", type=float, metavar="F", help="keep floor(F * n) values")
-    fp.add_argument("--alpha", type=float, default=0.05,
-                    help=f"KS significance, one of {sorted(MASSEY_COEFFICIENTS)}")
+    fp.add_argument(
+        "--alpha", type=float, default=0.05, help=f"KS significance, one of {sorted(MASSEY_COEFFICIENTS)}"
+    )
     fp.add_argument("--json", action="store_true", help="print one JSON object")
     fp.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
@@ -38,9 +39,14 @@ def _fit(args: argparse.Namespace) -> int:
         print(json.dumps({"name": spectrum.name, "kind": spectrum.kind, "n": len(spectrum), **fit.as_dict()}))
     else:
         verdict = "power law" if fit.is_power_law else "no power law"
-        print(f"{'name':<20} {'n':>7} {'K':>6} {'d_ks':>8} {'d_c':>8} {'verdict':>13} {'beta ± sigma':>15} {'s':>7}")
-        print(f"{spectrum.name:<20} {len(spectrum):>7} {fit.k:>6} {fit.d_ks:>8.4f} {fit.d_c:>8.4f} "
-              f"{verdict:>13} {f'{fit.beta:.3f} ± {fit.sigma:.3f}':>15} {fit.s:>7.3f}")
+        print(
+            f"{'name':<20} {'n':>7} {'K':>6} {'d_ks':>8} {'d_c':>8} {'verdict':>13} "
+            f"{'beta ± sigma':>15} {'s':>7}"
+        )
+        print(
+            f"{spectrum.name:<20} {len(spectrum):>7} {fit.k:>6} {fit.d_ks:>8.4f} {fit.d_c:>8.4f} "
+            f"{verdict:>13} {f'{fit.beta:.3f} ± {fit.sigma:.3f}':>15} {fit.s:>7.3f}"
+        )
     return EXIT_OK
 
 

@@ -42,8 +42,9 @@ def read_values(path: str | os.PathLike) -> Spectrum:
     if values.size == 0:
         raise SpectrumFileError(f"{path}: no numbers found")
     try:
-        return Spectrum(name=path.stem, kind="network", values=np.sort(values)[::-1],
-                        meta={"source": str(path)})
+        return Spectrum(
+            name=path.stem, kind="network", values=np.sort(values)[::-1], meta={"source": str(path)}
+        )
     except ValueError as exc:
         raise SpectrumFileError(f"{path}: {exc}") from None
 

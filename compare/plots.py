@@ -47,7 +47,7 @@ def rank_size(
         fits = [fits] * len(spectra) if fits is not None else [None] * len(spectra)
     if len(fits) != len(spectra):
         raise ValueError(f"got {len(spectra)} spectra but {len(fits)} fits")
-    for spectrum, fit in zip(spectra, fits):
+    for spectrum, fit in zip(spectra, fits, strict=True):
         y = spectrum.normalized()
         rank = np.arange(1, y.size + 1)
         (line,) = ax.loglog(rank, y, ".", ms=3, label=f"{spectrum.name} ({spectrum.kind})")
@@ -55,7 +55,11 @@ def rank_size(
             k = np.arange(1, fit.k + 1)
             verdict = "power law" if fit.is_power_law else "not a power law"
             ax.loglog(
-                k, fit.x_min / spectrum.values[0] * (k / fit.k) ** (-fit.s), "-", color=line.get_color(), lw=1.2,
+                k,
+                fit.x_min / spectrum.values[0] * (k / fit.k) ** (-fit.s),
+                "-",
+                color=line.get_color(),
+                lw=1.2,
                 label=f"fit s = {fit.s:.3f}, β = {fit.beta:.3f} ± {fit.sigma:.3f} ({verdict})",
             )
             ax.axvline(fit.k, color=line.get_color(), ls=":", lw=0.8)

@@ -105,9 +105,7 @@ def resolve_k(n: int, *, k: int | None = None, fraction: float | None = None) ->
             raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
         kk = int(math.floor(float(fraction) * n))
         if kk < 2:
-            raise ValueError(
-                f"fraction={fraction} of {n} values keeps {kk}; at least 2 values are needed"
-            )
+            raise ValueError(f"fraction={fraction} of {n} values keeps {kk}; at least 2 values are needed")
         return kk
     if k is None:
         return n

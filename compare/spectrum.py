@@ -93,9 +93,7 @@ def validate_values(values: Any, *, name: str = "values") -> np.ndarray:
         raise ValueError(f"{name}: {int(bad.sum())} value(s) are NaN or inf (first at index {i})")
     if (arr <= 0).any():
         i = int(np.flatnonzero(arr <= 0)[0])
-        raise ValueError(
-            f"{name}: all values must be > 0; value {arr[i]!r} at index {i} is not"
-        )
+        raise ValueError(f"{name}: all values must be > 0; value {arr[i]!r} at index {i} is not")
     rises = np.flatnonzero(np.diff(arr) > 0)
     if rises.size:
         i = int(rises[0])
@@ -229,9 +227,6 @@ def load_spectrum(path: str | os.PathLike) -> Spectrum:
             f"{path}: spectrum format version {version!r} is not supported (expected {FORMAT_VERSION})"
         )
     try:
-        return Spectrum(
-            name=header["name"], kind=header["kind"], values=values, meta=header.get("meta", {})
-        )
+        return Spectrum(name=header["name"], kind=header["kind"], values=values, meta=header.get("meta", {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise SpectrumFileError(f"{path}: invalid spectrum ({exc})") from None
-

@@ -29,8 +29,24 @@ log = logging.getLogger(__name__)
 
 STRUCTURE_SUFFIXES = (".pdb", ".ent", ".cif", ".mmcif", ".pdb.gz", ".ent.gz", ".cif.gz", ".mmcif.gz")
 COLUMNS = (
-    "id", "path", "n_residues", "n_chains", "n_modes", "n_zero", "k", "x_min", "beta", "sigma",
-    "s", "d_ks", "d_c", "is_power_law", "solver", "seconds", "status", "error",
+    "id",
+    "path",
+    "n_residues",
+    "n_chains",
+    "n_modes",
+    "n_zero",
+    "k",
+    "x_min",
+    "beta",
+    "sigma",
+    "s",
+    "d_ks",
+    "d_c",
+    "is_power_law",
+    "solver",
+    "seconds",
+    "status",
+    "error",
 )
 RESULTS_NAME = "results.csv"
 SPECTRA_DIR = "spectra"
@@ -93,8 +109,7 @@ def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
         if path.is_dir():
             found.extend(
                 sorted(
-                    p for p in path.rglob("*")
-                    if p.is_file() and p.name.lower().endswith(STRUCTURE_SUFFIXES)
+                    p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(STRUCTURE_SUFFIXES)
                 )
             )
         else:
@@ -127,7 +142,7 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings):
         message = str(exc)
         prefix = f"{structure.entry_id}: "
         if message.startswith(prefix):
-            message = message[len(prefix):]
+            message = message[len(prefix) :]
         exc.args = (f"{path} ({structure.entry_id}): {message}",)
         raise
     return structure, spectrum, fit

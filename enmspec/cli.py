@@ -8,7 +8,6 @@ import logging
 import sys
 from pathlib import Path
 
-from compare import fit_power_law
 from compare.errors import SpectrumFileError
 from enmspec.batch import PAPER_FRACTION, AnalysisSettings, analyze_structure, run_local_batch
 from enmspec.eigen import SOLVERS
@@ -29,7 +28,9 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     k = p.add_mutually_exclusive_group()
     k.add_argument("--top", type=int, metavar="K", help="keep the K largest inverse eigenvalues")
     k.add_argument(
-        "--fraction", type=float, metavar="F",
+        "--fraction",
+        type=float,
+        metavar="F",
         help=f"keep floor(F * n_modes) of them (default {PAPER_FRACTION}, the paper's rule)",
     )
     p.add_argument("--cutoff", type=float, default=DEFAULT_CUTOFF, help="spring cutoff in angstrom (9)")
@@ -38,7 +39,8 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chains", help="author chain ids to keep, e.g. AB (default: all)")
     p.add_argument("--solver", choices=SOLVERS, default="auto", help="eigensolver (auto)")
     p.add_argument(
-        "--keep-disconnected", action="store_true",
+        "--keep-disconnected",
+        action="store_true",
         help="fit networks with more than six zero modes, dropping the zero modes",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -69,14 +71,22 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
     if args.top is None and args.fraction is None:
         fraction = PAPER_FRACTION
     return AnalysisSettings(
-        cutoff=args.cutoff, gamma=args.gamma, top=args.top, fraction=fraction, alpha=args.alpha,
-        solver=args.solver, allow_floppy=args.keep_disconnected, chains=args.chains,
+        cutoff=args.cutoff,
+        gamma=args.gamma,
+        top=args.top,
+        fraction=fraction,
+        alpha=args.alpha,
+        solver=args.solver,
+        allow_floppy=args.keep_disconnected,
+        chains=args.chains,
     )
 
 
 def format_row(cells) -> str:
     widths = (8, 6, 8, 6, 8, 8, 15, 15, 7)
-    return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    return "  ".join(
+        str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
 
 
 def _spectrum(args: argparse.Namespace) -> int:
@@ -109,11 +119,21 @@ def _spectrum(args: argparse.Namespace) -> int:
         print(json.dumps(record))
     else:
         print(format_row(TABLE_HEADER))
-        print(format_row((
-            structure.entry_id, len(structure), spectrum.meta["n_modes"], fit.k,
-            f"{fit.d_ks:.4f}", f"{fit.d_c:.4f}", "power law" if fit.is_power_law else "no power law",
-            f"{fit.beta:.3f} ± {fit.sigma:.3f}", f"{fit.s:.3f}",
-        )))
+        print(
+            format_row(
+                (
+                    structure.entry_id,
+                    len(structure),
+                    spectrum.meta["n_modes"],
+                    fit.k,
+                    f"{fit.d_ks:.4f}",
+                    f"{fit.d_c:.4f}",
+                    "power law" if fit.is_power_law else "no power law",
+                    f"{fit.beta:.3f} ± {fit.sigma:.3f}",
+                    f"{fit.s:.3f}",
+                )
+            )
+        )
     return EXIT_OK
 
 
@@ -129,11 +149,21 @@ def _batch(args: argparse.Namespace) -> int:
     failed = len(rows) - len(done) - excluded
     print(format_row(TABLE_HEADER))
     for r in done:
-        print(format_row((
-            r["id"], r["n_residues"], r["n_modes"], r["k"], f"{r['d_ks']:.4f}", f"{r['d_c']:.4f}",
-            "power law" if r["is_power_law"] else "no power law",
-            f"{r['beta']:.3f} ± {r['sigma']:.3f}", f"{r['s']:.3f}",
-        )))
+        print(
+            format_row(
+                (
+                    r["id"],
+                    r["n_residues"],
+                    r["n_modes"],
+                    r["k"],
+                    f"{r['d_ks']:.4f}",
+                    f"{r['d_c']:.4f}",
+                    "power law" if r["is_power_law"] else "no power law",
+                    f"{r['beta']:.3f} ± {r['sigma']:.3f}",
+                    f"{r['s']:.3f}",
+                )
+            )
+        )
     for r in rows:
         if r["status"] != "done":
             print(f"{r['id']}: {r['status']}: {r['error']}", file=sys.stderr)

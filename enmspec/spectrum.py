@@ -116,9 +116,7 @@ def inverse_spectrum(
         raise EnmspecError(f"{label}: coordinates must have shape (n, 3), got {coords.shape}")
     n_res = coords.shape[0]
     if n_res < MIN_RESIDUES:
-        raise StructureError(
-            f"{label}: {n_res} residue(s); an elastic network needs at least {MIN_RESIDUES}"
-        )
+        raise StructureError(f"{label}: {n_res} residue(s); an elastic network needs at least {MIN_RESIDUES}")
     if not np.isfinite(coords).all():
         raise StructureError(f"{label}: NaN or infinite coordinates")
     if not (isinstance(zero_rtol, float) and 0 < zero_rtol < 1e-3):

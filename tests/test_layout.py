@@ -46,8 +46,11 @@ def test_torch_only_lazily_in_enmspec():
 
 def test_network_code_only_in_fetch():
     for package in ("enmspec", "compare"):
-        bad = [i for i in imports(package) if i[2] in {"requests", "urllib", "http", "socket"}
-               and i[0] != "fetch.py"]
+        bad = [
+            i
+            for i in imports(package)
+            if i[2] in {"requests", "urllib", "http", "socket"} and i[0] != "fetch.py"
+        ]
         assert not bad, bad
 
 

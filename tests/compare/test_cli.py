@@ -39,8 +39,12 @@ def test_fit_plain_columns_any_order(tmp_path, capsys, suffix):
 
 @pytest.mark.parametrize(
     "content,cause",
-    [("", "the file is empty"), ("1.0\nabc\n", "line 2: expected a number"), ("2.0\n-1.0\n", "> 0"),
-     ("nan\n1\n", "NaN")],
+    [
+        ("", "the file is empty"),
+        ("1.0\nabc\n", "line 2: expected a number"),
+        ("2.0\n-1.0\n", "> 0"),
+        ("nan\n1\n", "NaN"),
+    ],
 )
 def test_bad_files_one_line(tmp_path, capsys, content, cause):
     path = tmp_path / "bad.txt"

@@ -34,8 +34,14 @@ def test_values_copied_and_frozen():
 
 @pytest.mark.parametrize(
     "values,match",
-    [([1.0, np.nan], "NaN"), ([2.0, np.inf], "NaN or inf"), ([1.0, 0.0], "> 0"), ([1.0, -2.0], "> 0"),
-     ([1.0, 2.0], "sorted descending"), ([], "empty")],
+    [
+        ([1.0, np.nan], "NaN"),
+        ([2.0, np.inf], "NaN or inf"),
+        ([1.0, 0.0], "> 0"),
+        ([1.0, -2.0], "> 0"),
+        ([1.0, 2.0], "sorted descending"),
+        ([], "empty"),
+    ],
 )
 def test_rejects_bad_values(values, match):
     with pytest.raises(ValueError, match=match):
@@ -61,8 +67,13 @@ def test_documented_layout(tmp_path):
     with np.load(path, allow_pickle=False) as archive:
         assert sorted(archive.files) == ["header", "values"]
         header = json.loads(str(archive["header"][()]))
-    assert header == {"format": FORMAT_NAME, "version": 1, "name": "net", "kind": "network",
-                      "meta": {"model": "LeNet"}}
+    assert header == {
+        "format": FORMAT_NAME,
+        "version": 1,
+        "name": "net",
+        "kind": "network",
+        "meta": {"model": "LeNet"},
+    }
 
 
 def test_load_errors_name_the_file(tmp_path):
@@ -77,12 +88,22 @@ def test_load_errors_name_the_file(tmp_path):
     with pytest.raises(SpectrumFileError, match="not a spectrum file"):
         load_spectrum(other)
     wrong = tmp_path / "wrong.npz"
-    np.savez(wrong, values=np.array([1.0, 2.0]), header=np.array(json.dumps(
-        {"format": FORMAT_NAME, "version": 1, "name": "w", "kind": "protein", "meta": {}})))
+    np.savez(
+        wrong,
+        values=np.array([1.0, 2.0]),
+        header=np.array(
+            json.dumps({"format": FORMAT_NAME, "version": 1, "name": "w", "kind": "protein", "meta": {}})
+        ),
+    )
     with pytest.raises(SpectrumFileError, match="sorted descending"):
         load_spectrum(wrong)
     future = tmp_path / "future.npz"
-    np.savez(future, values=np.array([1.0]), header=np.array(json.dumps(
-        {"format": FORMAT_NAME, "version": 99, "name": "w", "kind": "protein", "meta": {}})))
+    np.savez(
+        future,
+        values=np.array([1.0]),
+        header=np.array(
+            json.dumps({"format": FORMAT_NAME, "version": 99, "name": "w", "kind": "protein", "meta": {}})
+        ),
+    )
     with pytest.raises(SpectrumFileError, match="version"):
         load_spectrum(future)

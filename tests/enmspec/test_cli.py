@@ -20,8 +20,20 @@ def test_spectrum_table_row_4hhb(pdb_4hhb, capsys):
     assert main(["spectrum", str(pdb_4hhb), "--top", "1000"]) == 0
     header, row = capsys.readouterr().out.splitlines()
     assert header.split()[:4] == ["entry", "N", "n_modes", "K"]
-    assert row.split() == ["4HHB", "574", "1716", "1000", "0.0145", "0.0430", "power", "law",
-                           "2.008", "±", "0.032", "0.992"]
+    assert row.split() == [
+        "4HHB",
+        "574",
+        "1716",
+        "1000",
+        "0.0145",
+        "0.0430",
+        "power",
+        "law",
+        "2.008",
+        "±",
+        "0.032",
+        "0.992",
+    ]
 
 
 def test_spectrum_json_plot_and_save(pdb_1pwc, tmp_path, capsys):
@@ -54,7 +66,9 @@ def write_bad_inputs(folder, pdb_1pwc):
     files["truncated"] = folder / "cut.pdb.gz"
     files["truncated"].write_bytes(gz[: len(gz) // 3])
     files["water"] = folder / "water.pdb"
-    files["water"].write_text("HETATM    1  O   HOH A   1      10.000  10.000  10.000  1.00 20.00           O\n")
+    files["water"].write_text(
+        "HETATM    1  O   HOH A   1      10.000  10.000  10.000  1.00 20.00           O\n"
+    )
     few = [ln for ln in lines if int(ln[22:26]) <= 5]
     files["few"] = folder / "few.pdb"
     files["few"].write_text("".join(few))
@@ -120,8 +134,9 @@ def test_no_traceback_from_console_script(tmp_path):
     """The installed entry point, run as a program: one line on stderr, exit 2."""
     path = tmp_path / "empty.cif"
     path.touch()
-    proc = subprocess.run([sys.executable, "-m", "enmspec.cli", "spectrum", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "enmspec.cli", "spectrum", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
 
@@ -158,8 +173,10 @@ def test_batch_parallel_equals_serial(tmp_path, pdb_1pwc, pdb_3hsy):
 
     a = run_local_batch([pdb_1pwc, pdb_3hsy], tmp_path / "a", jobs=1)
     b = run_local_batch([pdb_1pwc, pdb_3hsy], tmp_path / "b", jobs=2)
-    for ra, rb in zip(a, b):  # workers run one BLAS thread: round-off may differ, nothing else
-        assert [ra[k] for k in ("id", "k", "is_power_law", "status")] == [rb[k] for k in ("id", "k", "is_power_law", "status")]
+    for ra, rb in zip(a, b, strict=True):  # workers run one BLAS thread: round-off may differ, nothing else
+        assert [ra[k] for k in ("id", "k", "is_power_law", "status")] == [
+            rb[k] for k in ("id", "k", "is_power_law", "status")
+        ]
         for key in ("beta", "sigma", "s", "d_ks", "x_min"):
             assert ra[key] == pytest.approx(rb[key], rel=1e-9)
     assert np.isfinite([r["beta"] for r in a]).all()

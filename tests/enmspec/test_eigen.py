@@ -27,7 +27,7 @@ def test_sliced_equals_dense(hessian_3hsy, eigenvalues_3hsy, count, chunk):
     assert np.sum(lam < 1e-9 * got.lambda_max) == 6
     assert lam.size >= count + 6
     # contiguous from the bottom: exactly the smallest eigenvalues, none missing or doubled
-    np.testing.assert_allclose(lam[6:], ref[6:lam.size], rtol=1e-9)
+    np.testing.assert_allclose(lam[6:], ref[6 : lam.size], rtol=1e-9)
     assert got.lambda_max == pytest.approx(ref[-1], rel=1e-5)
     assert got.n_slices >= 1 and got.n_solves > 0
 
@@ -42,8 +42,9 @@ def test_sliced_counts_extra_zero_modes():
     got = sliced_eigenvalues(h, 40, zero_rtol=1e-9, chunk=32)
     assert np.sum(got.eigenvalues < 1e-9 * got.lambda_max) == n_zero_ref >= 12
     # every nonzero eigenvalue of the two copies is double: slicing must keep both copies
-    np.testing.assert_allclose(got.eigenvalues[n_zero_ref:n_zero_ref + 40],
-                               ref[n_zero_ref:n_zero_ref + 40], rtol=1e-8)
+    np.testing.assert_allclose(
+        got.eigenvalues[n_zero_ref : n_zero_ref + 40], ref[n_zero_ref : n_zero_ref + 40], rtol=1e-8
+    )
 
 
 def test_dense_returns_everything(pdb_1pwc):
@@ -52,3 +53,13 @@ def test_dense_returns_everything(pdb_1pwc):
     assert got.eigenvalues.size == h.shape[0]
     assert got.solver == "dense"
     np.testing.assert_allclose(got.eigenvalues, np.linalg.eigvalsh(h.toarray()), rtol=0, atol=1e-12)
+
+
+def test_torch_backend_matches_dense(pdb_1pwc):
+    pytest.importorskip("torch")
+    from enmspec.eigen import torch_eigenvalues
+
+    h = anm_hessian(load_structure(pdb_1pwc).coords)
+    got = torch_eigenvalues(h, device="cpu")
+    assert got.solver == "torch" and got.eigenvalues.dtype == np.float64
+    np.testing.assert_allclose(got.eigenvalues, np.linalg.eigvalsh(h.toarray()), rtol=0, atol=1e-11)

@@ -43,18 +43,19 @@ def naive_hessian(coords: np.ndarray, cutoff: float, gamma: float) -> np.ndarray
             s2 = d @ d
             if s2 <= cutoff**2:
                 block = -gamma / s2 * np.outer(d, d)
-                h[3 * i:3 * i + 3, 3 * j:3 * j + 3] = block
-                h[3 * j:3 * j + 3, 3 * i:3 * i + 3] = block
-                h[3 * i:3 * i + 3, 3 * i:3 * i + 3] -= block
-                h[3 * j:3 * j + 3, 3 * j:3 * j + 3] -= block
+                h[3 * i : 3 * i + 3, 3 * j : 3 * j + 3] = block
+                h[3 * j : 3 * j + 3, 3 * i : 3 * i + 3] = block
+                h[3 * i : 3 * i + 3, 3 * i : 3 * i + 3] -= block
+                h[3 * j : 3 * j + 3, 3 * j : 3 * j + 3] -= block
     return h
 
 
 def test_equals_naive_loop_on_random_cloud():
     rng = np.random.default_rng(0)
     coords = rng.uniform(0, 20, size=(60, 3))
-    np.testing.assert_allclose(anm_hessian(coords, cutoff=7.0).toarray(), naive_hessian(coords, 7.0, 1.0),
-                               rtol=0, atol=1e-13)
+    np.testing.assert_allclose(
+        anm_hessian(coords, cutoff=7.0).toarray(), naive_hessian(coords, 7.0, 1.0), rtol=0, atol=1e-13
+    )
 
 
 def test_invariants(pdb_1pwc):

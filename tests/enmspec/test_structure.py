@@ -18,7 +18,9 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def atom_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines(keepends=True) if line.startswith(("ATOM", "HETATM"))]
+    return [
+        line for line in path.read_text().splitlines(keepends=True) if line.startswith(("ATOM", "HETATM"))
+    ]
 
 
 def test_matches_prody_calpha(pdb_1pwc):
@@ -41,7 +43,9 @@ def test_altloc_takes_highest_occupancy(pdb_3hsy):
     assert ours.n_chains == 2
     differ = np.flatnonzero(np.abs(ours.coords - ref.getCoords()).max(axis=1) > 1e-3)
     assert [(ours.chain_ids[i], ours.residue_numbers[i]) for i in differ] == [("B", 54), ("B", 101)]
-    lines = [ln for ln in atom_lines(pdb_3hsy) if ln[12:16] == " CA " and ln[21] == "B" and ln[22:26] == " 101"]
+    lines = [
+        ln for ln in atom_lines(pdb_3hsy) if ln[12:16] == " CA " and ln[21] == "B" and ln[22:26] == " 101"
+    ]
     best = max(lines, key=lambda ln: float(ln[54:60]))
     i = differ[1]
     np.testing.assert_allclose(ours.coords[i], [float(best[30:38]), float(best[38:46]), float(best[46:54])])
