@@ -86,9 +86,41 @@ def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
     return LowestModes(eigenvalues=w.astype(np.float64), lambda_max=float(w[-1]), solver="torch")
 
 
-def _largest_eigenvalue(hessian: sp.csc_matrix, rng: np.random.Generator) -> float:
-    v0 = rng.standard_normal(hessian.shape[0])
-    return float(sla.eigsh(hessian, k=1, which="LA", tol=1e-6, v0=v0, return_eigenvectors=False)[0])
+def largest_eigenvalue(hessian, rng: np.random.Generator, *, steps: int = 40) -> float:
+    """The largest eigenvalue of a symmetric matrix, from a short Lanczos run.
+
+    ``steps`` Lanczos steps with full reorthogonalisation; the largest Ritz value is a lower
+    bound that converges fast at the edge of the spectrum (relative error well below 1e-6
+    after 40 steps on ANM Hessians). It only scales the zero-mode tolerance, which has six
+    orders of magnitude of margin, so no tighter value is needed. ARPACK's ``eigsh`` for the
+    same number costs several times more on matrices of a few thousand rows.
+    """
+    from scipy.linalg import eigh_tridiagonal
+
+    n = hessian.shape[0]
+    steps = min(steps, n)
+    basis = np.empty((steps, n))
+    alpha = np.empty(steps)
+    beta = np.empty(steps)
+    q = rng.standard_normal(n)
+    q /= np.linalg.norm(q)
+    m = steps
+    for j in range(steps):
+        basis[j] = q
+        w = hessian @ q
+        done = basis[: j + 1]
+        h = done @ w
+        w -= done.T @ h
+        h2 = done @ w
+        w -= done.T @ h2
+        alpha[j] = h[j] + h2[j]
+        beta[j] = np.linalg.norm(w)
+        if beta[j] <= 1e-12 * abs(alpha[j]):
+            m = j + 1
+            break
+        q = w / beta[j]
+    theta = eigh_tridiagonal(alpha[:m], beta[: m - 1], eigvals_only=True)
+    return float(theta[-1])
 
 
 class _Slice:
@@ -118,9 +150,16 @@ class _Slice:
         count = min(count, n - 2)
         ncv = min(n, max(int(NCV_FACTOR * count) + 1, count + 24))
         try:
-            theta = sla.eigsh(op, k=count, which="LM", ncv=ncv, tol=SLICE_TOL,
-                              v0=rng.standard_normal(n), maxiter=100 * n,
-                              return_eigenvectors=False)
+            theta = sla.eigsh(
+                op,
+                k=count,
+                which="LM",
+                ncv=ncv,
+                tol=SLICE_TOL,
+                v0=rng.standard_normal(n),
+                maxiter=100 * n,
+                return_eigenvectors=False,
+            )
         except sla.ArpackNoConvergence as exc:
             raise ConvergenceError(
                 f"shift-invert Lanczos at shift {shift:.6g} converged {len(exc.eigenvalues)} of "
@@ -173,7 +212,7 @@ def sliced_eigenvalues(
     h = sp.csc_matrix(hessian, dtype=np.float64)
     n = h.shape[0]
     rng = np.random.default_rng(seed)
-    lambda_max = _largest_eigenvalue(h, rng)
+    lambda_max = largest_eigenvalue(h, rng)
     n_slices = 0
     n_solves = 0
 
@@ -193,7 +232,7 @@ def sliced_eigenvalues(
     n_zero = int(np.sum(accepted < zero_rtol * lambda_max))
 
     while accepted.size - n_zero < count and accepted.size < n - 1:
-        tail = accepted[-max(2, min(chunk // 2, accepted.size - n_zero)):]
+        tail = accepted[-max(2, min(chunk // 2, accepted.size - n_zero)) :]
         spacing = (tail[-1] - tail[0]) / max(1, tail.size - 1)
         step = 0.4 * chunk * spacing
         while True:

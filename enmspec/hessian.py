@@ -87,24 +87,20 @@ def anm_hessian(coords, *, cutoff: float = DEFAULT_CUTOFF, gamma: float = DEFAUL
         raise ValueError(f"coords: nodes {p[0]} and {p[1]} coincide (distance 0)")
     i, j = pairs[:, 0], pairs[:, 1]
     d = xyz[j] - xyz[i]
-    blocks = -(gamma / dist2)[:, None, None] * d[:, :, None] * d[:, None, :]  # (p, 3, 3)
+    blocks = -(gamma / dist2)[:, None, None] * (d[:, :, None] * d[:, None, :])  # (p, 3, 3), symmetric
 
-    base = np.arange(3)
-    ri = 3 * i[:, None] + base  # (p, 3) rows of node i
-    rj = 3 * j[:, None] + base
-    shape = blocks.shape
-
-    def grid(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (np.broadcast_to(r[:, :, None], shape).ravel(), np.broadcast_to(c[:, None, :], shape).ravel())
-
-    parts = [grid(ri, rj), grid(rj, ri), grid(ri, ri), grid(rj, rj)]
-    rows = np.concatenate([p[0] for p in parts])
-    cols = np.concatenate([p[1] for p in parts])
-    flat = blocks.ravel()
-    # Block (j, i) is the transpose of (i, j); every block d d^T is symmetric, so the same data serves.
-    data = np.concatenate([flat, flat, -flat, -flat])
-    hessian = sp.coo_matrix((data, (rows, cols)), shape=(3 * n, 3 * n)).tocsr()
-    hessian.sum_duplicates()
-    # Diagonal blocks are sums whose order differs between (a, b) and (b, a); average them
-    # so that H is symmetric to the last bit, as the symmetric solvers assume.
-    return ((hessian + hessian.T) * 0.5).tocsr()
+    # Diagonal blocks: minus the sum of the node's off-diagonal blocks. Each block d d^T is
+    # symmetric and every element is summed in the same order, so H is exactly symmetric.
+    diagonal = np.zeros((n, 3, 3))
+    np.add.at(diagonal, i, -blocks)
+    np.add.at(diagonal, j, -blocks)
+    # Assemble block-sparse rows (3 x 3 blocks) without duplicates, then convert.
+    block_rows = np.concatenate([i, j, np.arange(n)])
+    block_cols = np.concatenate([j, i, np.arange(n)])
+    data = np.concatenate([blocks, blocks, diagonal])
+    order = np.lexsort((block_cols, block_rows))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(block_rows, minlength=n))])
+    hessian = sp.bsr_matrix((data[order], block_cols[order], indptr), shape=(3 * n, 3 * n))
+    hessian = hessian.tocsr()
+    hessian.eliminate_zeros()
+    return hessian

@@ -164,14 +164,18 @@ def load_structure(path: str | os.PathLike, chains=None) -> Structure:
 
     # (chain, number, icode) -> [name, x, y, z, occupancy, has_altloc]; dict keeps file order.
     found: dict[tuple[str, int, str], list] = {}
-    n_other = 0
-    for chain in st[0]:
+    is_amino_acid: dict[str, bool] = {}
+    # gemmi copies the atoms named CA (first model) in C++; Python then sees ~1 atom a residue.
+    calpha = gemmi.Selection("/*/*/*/CA").copy_structure_selection(st)
+    for chain in calpha[0] if len(calpha) else []:
         if wanted is not None and chain.name not in wanted:
             continue
         for res in chain:
-            info = gemmi.find_tabulated_residue(res.name)
-            if info is None or not info.is_amino_acid():
-                n_other += 1
+            name = res.name
+            if name not in is_amino_acid:
+                info = gemmi.find_tabulated_residue(name)
+                is_amino_acid[name] = info is not None and info.is_amino_acid()
+            if not is_amino_acid[name]:
                 continue
             key = (chain.name, int(res.seqid.num), res.seqid.icode.strip())
             best = None
@@ -208,8 +212,9 @@ def load_structure(path: str | os.PathLike, chains=None) -> Structure:
             raise StructureError(
                 f"{path}: no protein C-alpha atoms in chain(s) {sorted(wanted)} (chains present: {have})"
             )
+        n_residues = sum(len(chain) for chain in st[0])
         raise StructureError(
-            f"{path}: no protein C-alpha atoms (only {n_other} water, ligand or nucleic-acid residues)"
+            f"{path}: no protein C-alpha atoms (only {n_residues} water, ligand or nucleic-acid residues)"
         )
     keys = list(found)
     records = list(found.values())
