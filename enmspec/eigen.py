@@ -18,7 +18,6 @@ Three interchangeable solvers return the ``count`` smallest eigenvalues, ascendi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
