@@ -29,9 +29,9 @@ from enmspec.errors import ConvergenceError, EnmspecError
 
 #: Relative residual ``||Op u - theta u|| / |theta|`` every kept shift-invert Ritz pair must reach.
 SLICE_TOL = 1e-10
-#: Eigenvalues per slice in the ``sliced`` solver: half the request, within these bounds
-#: (measured on 1A28, 4HHB, 3HSY and 7PBL; the cost is flat within about 15 % around it).
-SLICE_CHUNK_RANGE = (64, 128)
+#: Eigenvalues per slice in the ``sliced`` solver (measured on 1A28, 4HHB, 19HC, 3HSY and
+#: 7PBL: 96 was best or within 15 % of the best; 85 cost 1.3x on 4HHB, so the optimum is erratic).
+SLICE_CHUNK = 96
 #: ARPACK's Lanczos basis size, relative to the eigenvalues sought per slice.
 NCV_FACTOR = 1.5
 #: The first shift sits this far below zero, relative to the largest eigenvalue.
@@ -175,7 +175,7 @@ def sliced_eigenvalues(
     count: int,
     *,
     zero_rtol: float,
-    chunk: int | None = None,
+    chunk: int = SLICE_CHUNK,
     seed: int = 0,
 ) -> LowestModes:
     """The ``count`` smallest nonzero eigenvalues (and all zero ones) by spectrum slicing.
@@ -189,8 +189,8 @@ def sliced_eigenvalues(
     zero_rtol : float
         Eigenvalues below ``zero_rtol * lambda_max`` are zero modes; they are returned
         in addition to the ``count`` nonzero ones.
-    chunk : int, optional
-        Eigenvalues sought per shift; default ``count // 2`` clipped to :data:`SLICE_CHUNK_RANGE`.
+    chunk : int
+        Eigenvalues sought per shift.
     seed : int
         Seeds the Lanczos start vectors (results do not depend on it beyond round-off).
 
@@ -210,8 +210,6 @@ def sliced_eigenvalues(
     below zero, where the matrix is positive definite.
     """
     h = sp.csc_matrix(hessian, dtype=np.float64)
-    if chunk is None:
-        chunk = int(np.clip(count // 2, *SLICE_CHUNK_RANGE))
     n = h.shape[0]
     rng = np.random.default_rng(seed)
     lambda_max = largest_eigenvalue(h, rng)
