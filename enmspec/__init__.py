@@ -6,7 +6,8 @@ Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 
 """
 
 from enmspec.batch import run_local_batch
-from enmspec.errors import ConvergenceError, EnmspecError, FloppyNetworkError, StructureError
+from enmspec.errors import ConvergenceError, EnmspecError, FetchError, FloppyNetworkError, StructureError
+from enmspec.fetch import FetchReport, FetchSettings, fetch
 from enmspec.hessian import anm_hessian, contact_pairs
 from enmspec.spectrum import ZERO_MODE_RTOL, inverse_spectrum
 from enmspec.structure import Structure, load_structure
@@ -15,11 +16,15 @@ __all__ = [
     "ZERO_MODE_RTOL",
     "ConvergenceError",
     "EnmspecError",
+    "FetchError",
+    "FetchReport",
+    "FetchSettings",
     "FloppyNetworkError",
     "Structure",
     "StructureError",
     "anm_hessian",
     "contact_pairs",
+    "fetch",
     "inverse_spectrum",
     "load_structure",
     "run_local_batch",

@@ -101,6 +101,9 @@ def entry_name(path: Path) -> str:
 def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     """Structure files named directly or found (recursively) in folders, in a stable order.
 
+    Hidden files and folders (names starting with ".", such as a fetch cache's ``.partial``)
+    are skipped.
+
     A missing input is kept in the list so that it is reported as a failed row.
     """
     found: list[Path] = []
@@ -109,7 +112,11 @@ def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
         if path.is_dir():
             found.extend(
                 sorted(
-                    p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(STRUCTURE_SUFFIXES)
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.name.lower().endswith(STRUCTURE_SUFFIXES)
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
         else:

@@ -12,6 +12,7 @@ from compare.errors import SpectrumFileError
 from enmspec.batch import PAPER_FRACTION, AnalysisSettings, analyze_structure, run_local_batch
 from enmspec.eigen import SOLVERS
 from enmspec.errors import ConvergenceError, EnmspecError
+from enmspec.fetch import FAILURES_NAME, FORMATS, FetchSettings, fetch, read_ids
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -56,6 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print one JSON object instead of a table row")
     sp.add_argument("--plot", metavar="FILE", help="write the rank-size plot (PNG, SVG or PDF)")
     sp.add_argument("--save", metavar="FILE", help="write the spectrum (.spectrum.npz)")
+
+    fp = sub.add_parser("fetch", help="download PDB entries into a mirror-like cache")
+    fp.add_argument("ids_file", help="text file of PDB ids (one or more per line, # comments)")
+    fp.add_argument("--cache", required=True, help="cache folder (ab/1abc.cif.gz layout)")
+    fp.add_argument("--format", choices=sorted(FORMATS), default="cif", help="mmCIF (default) or legacy PDB")
+    fp.add_argument(
+        "--mirror",
+        default="rcsb",
+        help="rcsb (default), wwpdb, or a URL template with {ID}, {id}, {ab}, {ext}",
+    )
+    fp.add_argument("--jobs", type=int, default=4, help="downloads at once (4)")
+    fp.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
+    fp.add_argument("--retries", type=int, default=5, help="retries on timeouts, 429 and 5xx (5)")
+    fp.add_argument("--quiet", action="store_true", help="no progress bar")
+    fp.add_argument("--debug", action="store_true", help="show tracebacks")
 
     bp = sub.add_parser("batch", help="many structures in parallel: one result row each")
     bp.add_argument("inputs", nargs="+", help="structure files or folders")
@@ -174,12 +190,28 @@ def _batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    settings = FetchSettings(
+        base_url=args.mirror, fmt=args.format, jobs=args.jobs, timeout=args.timeout, retries=args.retries
+    )
+    ids = read_ids(args.ids_file)
+    report = fetch(ids, cache=args.cache, settings=settings, progress=not args.quiet)
+    for reason in report.failed.values():
+        print(reason, file=sys.stderr)
+    print(
+        f"{len(report.downloaded)} downloaded ({report.bytes_downloaded / 1e6:.1f} MB), "
+        f"{len(report.already_cached)} already cached, {len(report.failed)} failed "
+        f"(listed in {Path(args.cache) / FAILURES_NAME})"
+    )
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``enmspec`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    handlers = {"spectrum": _spectrum, "batch": _batch}
+    handlers = {"spectrum": _spectrum, "batch": _batch, "fetch": _fetch}
     try:
         return handlers[args.command](args)
     except (EnmspecError, SpectrumFileError, ValueError) as exc:

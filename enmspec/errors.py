@@ -47,3 +47,7 @@ class FloppyNetworkError(EnmspecError):
 class ConvergenceError(RuntimeError):
     """An iterative eigensolver did not reach the requested accuracy (a runtime failure,
     not bad input)."""
+
+
+class FetchError(EnmspecError):
+    """An entry could not be downloaded or the download was not a valid structure."""
