@@ -7,7 +7,7 @@ Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 
 
 from enmspec.batch import run_local_batch
 from enmspec.errors import ConvergenceError, EnmspecError, FetchError, FloppyNetworkError, StructureError
-from enmspec.fetch import FetchReport, FetchSettings, fetch
+from enmspec.fetch import FetchReport, FetchSettings, SelectCriteria, SelectResult, fetch, select
 from enmspec.hessian import anm_hessian, contact_pairs
 from enmspec.spectrum import ZERO_MODE_RTOL, inverse_spectrum
 from enmspec.structure import Structure, load_structure
@@ -20,6 +20,8 @@ __all__ = [
     "FetchReport",
     "FetchSettings",
     "FloppyNetworkError",
+    "SelectCriteria",
+    "SelectResult",
     "Structure",
     "StructureError",
     "anm_hessian",
@@ -28,4 +30,5 @@ __all__ = [
     "inverse_spectrum",
     "load_structure",
     "run_local_batch",
+    "select",
 ]

@@ -12,7 +12,16 @@ from compare.errors import SpectrumFileError
 from enmspec.batch import PAPER_FRACTION, AnalysisSettings, analyze_structure, run_local_batch
 from enmspec.eigen import SOLVERS
 from enmspec.errors import ConvergenceError, EnmspecError
-from enmspec.fetch import FAILURES_NAME, FORMATS, FetchSettings, fetch, read_ids
+from enmspec.fetch import (
+    FAILURES_NAME,
+    FORMATS,
+    SEARCH_URL,
+    FetchSettings,
+    SelectCriteria,
+    fetch,
+    read_ids,
+    select,
+)
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -57,6 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print one JSON object instead of a table row")
     sp.add_argument("--plot", metavar="FILE", help="write the rank-size plot (PNG, SVG or PDF)")
     sp.add_argument("--save", metavar="FILE", help="write the spectrum (.spectrum.npz)")
+
+    se = sub.add_parser("select", help="ask the RCSB Search API for the paper's set of entries")
+    se.add_argument("--out", required=True, help="id list to write (one per line); OUT.json gets the query")
+    se.add_argument("--method", default="X-RAY DIFFRACTION", help="experimental method (X-RAY DIFFRACTION)")
+    se.add_argument("--max-resolution", type=float, default=2.0, help="angstrom (2.0)")
+    se.add_argument("--min-length", type=int, default=100, help="residues per protein entity (100)")
+    se.add_argument("--max-length", type=int, default=2000, help="residues per protein entity (2000)")
+    se.add_argument(
+        "--identity",
+        type=int,
+        default=30,
+        help="one representative per sequence-identity cluster (100/95/90/70/50/30; 0: no clustering)",
+    )
+    se.add_argument("--url", default=SEARCH_URL, help="Search API endpoint")
+    se.add_argument("--timeout", type=float, default=60.0, help="seconds per request (60)")
+    se.add_argument("--debug", action="store_true", help="show tracebacks")
 
     fp = sub.add_parser("fetch", help="download PDB entries into a mirror-like cache")
     fp.add_argument("ids_file", help="text file of PDB ids (one or more per line, # comments)")
@@ -190,6 +215,20 @@ def _batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _select(args: argparse.Namespace) -> int:
+    criteria = SelectCriteria(
+        method=args.method,
+        max_resolution=args.max_resolution,
+        min_length=args.min_length,
+        max_length=args.max_length,
+        identity=args.identity or None,
+    )
+    result = select(criteria, url=args.url, settings=FetchSettings(timeout=args.timeout))
+    ids_path, meta_path = result.write(args.out)
+    print(f"{len(result.ids)} entries ({result.n_hits} hits) written to {ids_path}; query in {meta_path}")
+    return EXIT_OK
+
+
 def _fetch(args: argparse.Namespace) -> int:
     settings = FetchSettings(
         base_url=args.mirror, fmt=args.format, jobs=args.jobs, timeout=args.timeout, retries=args.retries
@@ -211,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    handlers = {"spectrum": _spectrum, "batch": _batch, "fetch": _fetch}
+    handlers = {"spectrum": _spectrum, "batch": _batch, "fetch": _fetch, "select": _select}
     try:
         return handlers[args.command](args)
     except (EnmspecError, SpectrumFileError, ValueError) as exc:

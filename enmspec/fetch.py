@@ -1,4 +1,7 @@
-"""Download PDB entries into a local mirror-like cache. The only network code of the package.
+"""Select and download PDB entries. The only network code of the package.
+
+:func:`select` asks the RCSB Search API (v2) for the paper's set of entries;
+:func:`fetch` downloads entries into a local mirror-like cache.
 
 Cache layout, as in a PDB mirror: ``CACHE/ab/1abc.cif.gz`` (``ab`` = the middle two
 characters of the lower-case id), ``.pdb.gz`` for the legacy format. A file enters the cache
@@ -10,7 +13,9 @@ never downloaded again.
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
+import json
 import logging
 import os
 import re
@@ -299,3 +304,188 @@ def _write_failures(path: Path, failed: dict[str, str]) -> None:
         for entry, reason in sorted(failed.items()):
             writer.writerow([entry, reason])
     os.replace(tmp, path)
+
+
+SEARCH_URL = "https://search.rcsb.org/rcsbsearch/v2/query"
+IDENTITY_CUTOFFS = (100, 95, 90, 70, 50, 30)
+
+
+@dataclass(frozen=True)
+class SelectCriteria:
+    """The paper's entry set, each criterion an option (defaults: the paper's values)."""
+
+    method: str = "X-RAY DIFFRACTION"
+    max_resolution: float = 2.0
+    min_length: int = 100
+    max_length: int = 2000
+    identity: int | None = 30
+    rows: int = 10000
+
+    def __post_init__(self) -> None:
+        if self.identity is not None and self.identity not in IDENTITY_CUTOFFS:
+            raise ValueError(f"identity must be one of {IDENTITY_CUTOFFS} (RCSB clusters) or None")
+        if not 0 < self.min_length <= self.max_length:
+            raise ValueError(f"need 0 < min_length <= max_length, got {self.min_length}, {self.max_length}")
+        if not self.max_resolution > 0:
+            raise ValueError(f"max_resolution must be > 0, got {self.max_resolution}")
+        if not 1 <= self.rows <= 10000:
+            raise ValueError(f"rows must be in 1..10000, got {self.rows}")
+
+
+def _terminal(attribute: str, operator: str, value) -> dict:
+    return {
+        "type": "terminal",
+        "service": "text",
+        "parameters": {"attribute": attribute, "operator": operator, "value": value},
+    }
+
+
+def build_query(criteria: SelectCriteria, *, start: int = 0) -> dict:
+    """The Search API request for ``criteria`` (one page starting at ``start``).
+
+    Protein entities of the given length in entries of the given method and resolution with
+    no nucleic-acid or hybrid entities; with ``identity``, one representative per sequence
+    cluster (best resolution first), which needs ``return_type`` ``polymer_entity``.
+    """
+    nodes = [
+        _terminal("exptl.method", "exact_match", criteria.method),
+        _terminal("rcsb_entry_info.resolution_combined", "less_or_equal", criteria.max_resolution),
+        _terminal("rcsb_entry_info.polymer_entity_count_nucleic_acid", "equals", 0),
+        _terminal("rcsb_entry_info.polymer_entity_count_nucleic_acid_hybrid", "equals", 0),
+        _terminal("entity_poly.rcsb_entity_polymer_type", "exact_match", "Protein"),
+        _terminal(
+            "entity_poly.rcsb_sample_sequence_length",
+            "range",
+            {
+                "from": criteria.min_length,
+                "to": criteria.max_length,
+                "include_lower": True,
+                "include_upper": True,
+            },
+        ),
+    ]
+    options: dict = {"results_content_type": ["experimental"]}
+    if criteria.identity is not None:
+        options["group_by"] = {
+            "aggregation_method": "sequence_identity",
+            "similarity_cutoff": criteria.identity,
+            "ranking_criteria_type": {"sort_by": "rcsb_entry_info.resolution_combined", "direction": "asc"},
+        }
+        options["group_by_return_type"] = "representatives"
+    options["results_verbosity"] = "minimal"
+    options["paginate"] = {"start": start, "rows": criteria.rows}
+    return {
+        "query": {"type": "group", "logical_operator": "and", "nodes": nodes},
+        "return_type": "polymer_entity",
+        "request_options": options,
+    }
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """Entry ids (entities mapped to entries, duplicates removed, in rank order) and provenance."""
+
+    ids: tuple
+    n_hits: int
+    query: dict
+    url: str
+    date: str
+
+    def write(self, path: str | os.PathLike) -> tuple[Path, Path]:
+        """Write the id list (one per line) and ``<path>.json`` with the query, date and counts."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{e}\n" for e in self.ids))
+        record = {
+            "url": self.url,
+            "date": self.date,
+            "n_entries": len(self.ids),
+            "n_hits": self.n_hits,
+            "query": self.query,
+        }
+        meta = path.with_name(path.name + ".json")
+        meta.write_text(json.dumps(record, indent=2) + "\n")
+        return path, meta
+
+
+def _post_json(session, url: str, body: dict, settings: FetchSettings) -> dict | None:
+    """POST with retries on timeouts, 429 and 5xx; None for HTTP 204 (no hits)."""
+    import requests
+
+    last = "no attempt"
+    for attempt in range(settings.retries + 1):
+        response = None
+        try:
+            response = session.post(url, json=body, timeout=settings.timeout)
+            if response.status_code == 204:
+                return None
+            if response.status_code == 200:
+                try:
+                    return response.json()
+                except ValueError:
+                    raise FetchError(
+                        f"search: {url} answered HTTP 200 with a body that is not JSON"
+                    ) from None
+            if response.status_code not in RETRY_STATUS:
+                raise FetchError(f"search: HTTP {response.status_code} from {url}: {response.text[:200]}")
+            last = f"search: HTTP {response.status_code} from {url}"
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            last = f"search: {type(exc).__name__} from {url}"
+        if attempt < settings.retries:
+            time.sleep(_retry_after(response, attempt, settings))
+    raise FetchError(f"{last} (gave up after {settings.retries + 1} attempts)")
+
+
+def select(
+    criteria: SelectCriteria | None = None,
+    *,
+    url: str = SEARCH_URL,
+    settings: FetchSettings | None = None,
+) -> SelectResult:
+    """Ask the RCSB Search API for the entries matching ``criteria`` (the paper's by default).
+
+    Pages through the results (``rows`` a page) until the reported count, maps entity ids
+    (``1ABC_1``) to entries and removes duplicates. Note: the length criterion counts the
+    sample sequence; count modelled C-alpha atoms after download to apply it exactly.
+
+    Raises
+    ------
+    FetchError
+        HTTP errors after the retries, or an answer that is not the Search API's JSON.
+    """
+    criteria = criteria or SelectCriteria()
+    settings = settings or FetchSettings()
+    session = _session(1)
+    ids: list[str] = []
+    seen: set[str] = set()
+    start = 0
+    n_hits = 0
+    try:
+        while True:
+            body = build_query(criteria, start=start)
+            answer = _post_json(session, url, body, settings)
+            if answer is None:
+                break
+            try:
+                page = [hit["identifier"] for hit in answer.get("result_set", [])]
+                count = answer["group_by_count"] if criteria.identity is not None else answer["total_count"]
+            except (KeyError, TypeError) as exc:
+                raise FetchError(f"search: unexpected answer from {url} (missing {exc})") from None
+            n_hits += len(page)
+            for identifier in page:
+                entry = str(identifier).split("_", 1)[0].upper()
+                if entry not in seen:
+                    seen.add(entry)
+                    ids.append(entry)
+            start += criteria.rows
+            if not page or start >= int(count):
+                break
+    finally:
+        session.close()
+    return SelectResult(
+        ids=tuple(ids),
+        n_hits=n_hits,
+        query=build_query(criteria),
+        url=url,
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
