@@ -5,7 +5,7 @@ Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 
 :func:`compare.fit_power_law`.
 """
 
-from enmspec.batch import run_local_batch
+from enmspec.batch import AnalysisSettings, run_batch
 from enmspec.errors import ConvergenceError, EnmspecError, FetchError, FloppyNetworkError, StructureError
 from enmspec.fetch import FetchReport, FetchSettings, SelectCriteria, SelectResult, fetch, select
 from enmspec.hessian import anm_hessian, contact_pairs
@@ -13,6 +13,7 @@ from enmspec.spectrum import ZERO_MODE_RTOL, inverse_spectrum
 from enmspec.structure import Structure, load_structure
 
 __all__ = [
+    "AnalysisSettings",
     "ZERO_MODE_RTOL",
     "ConvergenceError",
     "EnmspecError",
@@ -29,6 +30,6 @@ __all__ = [
     "fetch",
     "inverse_spectrum",
     "load_structure",
-    "run_local_batch",
+    "run_batch",
     "select",
 ]

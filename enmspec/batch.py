@@ -1,14 +1,15 @@
 """Many structures in parallel: one result row per entry, a failure is a row, never a crash.
 
-Data flow (kept simple so that the full batch can grow from it): ``discover_inputs`` lists
-the structure files; ``process_entry`` turns one file into one row (and one spectrum file);
-``run_local_batch`` maps it over the files with joblib and streams each row to the results
-table as soon as it arrives, so an interrupted run keeps every finished entry.
+Data flow: ``discover_inputs`` lists the structure files (id lists are fetched into a
+cache first); ``process_entry`` turns one file into one row (and one spectrum file);
+``run_batch`` maps it over the files with joblib (or a Dask cluster), appends each row to a
+journal as soon as it arrives, and writes the results table and summary at the end, so an
+interrupted run keeps every finished entry and a rerun picks up where it stopped.
 """
 
 from __future__ import annotations
 
-import csv
+import json
 import logging
 import math
 import os
@@ -48,8 +49,16 @@ COLUMNS = (
     "status",
     "error",
 )
-RESULTS_NAME = "results.csv"
+INT_COLUMNS = ("n_residues", "n_chains", "n_modes", "n_zero", "k")
+RESULTS_NAME = "results.parquet"
+CSV_NAME = "results.csv"
+JOURNAL_NAME = "rows.jsonl"
+SETTINGS_NAME = "settings.json"
+SUMMARY_NAME = "summary.json"
 SPECTRA_DIR = "spectra"
+ID_LIST_SUFFIXES = (".txt", ".ids", ".list")
+#: Rows a rerun does not redo; ``failed`` ones are retried.
+FINAL_STATUSES = ("done", "excluded")
 #: The paper keeps the top tenth of each inverse spectrum.
 PAPER_FRACTION = 0.1
 
@@ -168,7 +177,7 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
     try:
         structure, spectrum, fit = analyze_structure(path, settings)
     except FloppyNetworkError as exc:
-        row.update(status="excluded", n_zero=exc.n_zero, error=str(exc))
+        row.update(id=exc.entry, status="excluded", n_zero=exc.n_zero, error=str(exc))
     except (EnmspecError, ValueError, MemoryError) as exc:
         row.update(status="failed", error=str(exc) or type(exc).__name__)
     else:
@@ -189,49 +198,150 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
     return row
 
 
-def _rows(paths: list[Path], settings: AnalysisSettings, spectra_dir: Path, jobs: int) -> Iterator[dict]:
-    if jobs == 1 or len(paths) <= 1:
+def _rows(
+    paths: list[Path], settings: AnalysisSettings, spectra_dir: Path, jobs: int, scheduler: str | None
+) -> Iterator[dict]:
+    if scheduler is None and (jobs == 1 or len(paths) <= 1):
         for p in paths:
             yield process_entry(p, settings, spectra_dir)
         return
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
+    tasks = (delayed(process_entry)(p, settings, spectra_dir) for p in paths)
+    if scheduler is not None:
+        from distributed import Client  # the optional 'dask' extra
+
+        with Client(scheduler), parallel_config(backend="dask"):
+            yield from Parallel(return_as="generator_unordered")(tasks)
+        return
     # loky limits each worker's BLAS to cores / jobs threads: no oversubscription.
-    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
-    yield from parallel(delayed(process_entry)(p, settings, spectra_dir) for p in paths)
+    yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
 
 
-def run_local_batch(
+def read_journal(path: Path) -> dict[str, dict]:
+    """Rows already recorded in ``rows.jsonl`` (the last row of each input wins).
+
+    A line cut short by a crash is ignored: rows are appended one whole line at a time, so
+    only the entry in flight can be lost.
+    """
+    rows: dict[str, dict] = {}
+    if not path.is_file():
+        return rows
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            rows[row["path"]] = row
+    return rows
+
+
+def _append(fh, row: dict) -> None:
+    fh.write(json.dumps(row) + "\n")
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _check_settings(out: Path, settings: AnalysisSettings) -> None:
+    """Refuse to mix rows made with other settings into one results table."""
+    path = out / SETTINGS_NAME
+    current = asdict(settings)
+    if path.is_file():
+        previous = json.loads(path.read_text())
+        if previous != current:
+            changed = sorted(k for k in current if previous.get(k) != current[k])
+            raise ValueError(
+                f"{out} holds a batch made with other settings ({', '.join(changed)}); "
+                f"use another --out folder or the same settings to resume"
+            )
+    else:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(current, indent=2) + "\n")
+        os.replace(tmp, path)
+
+
+def _resolve_inputs(inputs, cache, fetch_settings, progress) -> tuple[list[Path], list[dict]]:
+    """Structure paths from files, folders and id lists (``*.txt``: fetched into ``cache``)."""
+    paths: list[Path] = []
+    failures: list[dict] = []
+    for item in inputs:
+        item = Path(item)
+        if item.is_file() and item.suffix.lower() in ID_LIST_SUFFIXES:
+            if cache is None:
+                raise ValueError(f"{item} is a list of PDB ids: give --cache DIR to fetch them into")
+            from enmspec.fetch import fetch, read_ids
+
+            report = fetch(read_ids(item), cache=cache, settings=fetch_settings, progress=progress)
+            paths.extend(report.paths.values())
+            for entry, reason in report.failed.items():
+                row = {c: None for c in COLUMNS}
+                row.update(id=entry, path=f"{item}#{entry}", status="failed", error=reason)
+                failures.append(row)
+        else:
+            paths.extend(discover_inputs([item]))
+    return list(dict.fromkeys(paths)), failures
+
+
+def run_batch(
     inputs: Iterable[str | os.PathLike],
     out: str | os.PathLike,
     *,
     settings: AnalysisSettings | None = None,
-    jobs: int = 1,
+    jobs: int = -1,
+    cache: str | os.PathLike | None = None,
+    fetch_settings=None,
+    scheduler: str | None = None,
+    write_csv: bool = False,
     progress: bool = False,
-) -> list[dict]:
-    """Fit every structure under ``inputs``; write ``out/results.csv`` and ``out/spectra/``.
+):
+    """Fit every structure of ``inputs`` in parallel; resumable; returns the results table.
 
     Parameters
     ----------
     inputs : iterable of path-like
-        Structure files and folders searched recursively for ``.pdb``, ``.ent``, ``.cif``
-        (optionally ``.gz``).
+        Structure files, folders (searched recursively for ``.pdb``, ``.ent``, ``.cif``,
+        optionally ``.gz``; hidden ones skipped) and id lists (``.txt``, ``.ids``, ``.list``:
+        one or more PDB ids per line), whose entries come from ``cache``, downloaded first
+        where missing.
     out : path-like
-        Output folder: ``results.csv`` (one row per entry, columns :data:`COLUMNS`),
-        ``settings.json`` and one ``spectra/<entry>.spectrum.npz`` per fitted entry.
+        Output folder: ``results.parquet`` (and ``results.csv`` with ``write_csv``), one row
+        per input in input order with columns :data:`COLUMNS`; ``spectra/<entry>.spectrum.npz``
+        for every fitted entry; ``summary.json``; ``settings.json``; ``rows.jsonl``, the
+        journal that makes the batch resumable.
     settings : AnalysisSettings, optional
         Default: cutoff 9 A, gamma 1, top tenth of the inverse spectrum, alpha 0.05.
     jobs : int
-        Worker processes (-1: all cores).
+        Worker processes (-1: all cores), each with one BLAS thread per core it owns.
+    cache : path-like, optional
+        Entry cache for id lists (see :func:`enmspec.fetch`).
+    fetch_settings : enmspec.fetch.FetchSettings, optional
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (``tcp://host:8786``): the same batch runs
+        on its workers through joblib's dask backend (needs the ``dask`` extra).
+    write_csv : bool
+        Also write ``results.csv``.
     progress : bool
-        Show a progress bar.
+        Progress bar with done and failed counts and ETA.
 
     Returns
     -------
-    list of dict
-        The rows in input order.
+    pandas.DataFrame
+        The results table.
+
+    Notes
+    -----
+    Resumable and safe: each finished row is appended to ``rows.jsonl`` (flushed and synced)
+    after its spectrum file is in place, and every table is written to a temporary file and
+    renamed. A rerun with the same ``out`` skips inputs already ``done`` or ``excluded`` and
+    retries the ``failed`` ones; killing the process loses only the entries in flight. The
+    largest files go first so that big entries do not straggle at the end.
     """
-    import json
+    import pandas as pd
+
+    from compare.summary import summarize
 
     settings = settings or AnalysisSettings()
     if jobs == 0 or jobs < -1:
@@ -241,39 +351,53 @@ def run_local_batch(
     out = Path(out)
     spectra_dir = out / SPECTRA_DIR
     spectra_dir.mkdir(parents=True, exist_ok=True)
-    (out / "settings.json").write_text(json.dumps(asdict(settings), indent=2) + "\n")
-    paths = discover_inputs(inputs)
-    if not paths:
+    _check_settings(out, settings)
+    paths, fetch_failures = _resolve_inputs(inputs, cache, fetch_settings, progress)
+    if not paths and not fetch_failures:
         raise ValueError("no structure files found in the inputs")
-    order = {str(p): i for i, p in enumerate(paths)}
-    rows: list[dict] = []
+    journal_path = out / JOURNAL_NAME
+    recorded = read_journal(journal_path)
+    keys = [str(p) for p in paths] + [r["path"] for r in fetch_failures]
+    todo = [p for p in paths if recorded.get(str(p), {}).get("status") not in FINAL_STATUSES]
+    todo.sort(key=lambda p: p.stat().st_size if p.exists() else 0, reverse=True)
     bar = None
-    if progress:
+    if progress and todo:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(paths), unit="entry", desc="enmspec batch")
-    tmp = out / (RESULTS_NAME + ".partial")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in _rows(paths, settings, spectra_dir, jobs):
-            writer.writerow(row)
-            fh.flush()
-            rows.append(row)
+        bar = tqdm(total=len(todo), unit="entry", desc="enmspec batch")
+    n_failed = 0
+    with open(journal_path, "a", encoding="utf-8") as journal:
+        for row in fetch_failures:
+            _append(journal, row)
+            recorded[row["path"]] = row
+        for row in _rows(todo, settings, spectra_dir, jobs, scheduler):
+            _append(journal, row)
+            recorded[row["path"]] = row
             if row["status"] != "done":
+                n_failed += 1
                 log.warning("%s: %s", row["id"], row["error"])
             if bar is not None:
-                failed = sum(r["status"] != "done" for r in rows)
-                bar.set_postfix(done=len(rows) - failed, failed=failed)
+                bar.set_postfix(done=bar.n + 1 - n_failed, failed=n_failed)
                 bar.update(1)
     if bar is not None:
         bar.close()
-    rows.sort(key=lambda r: order[r["path"]])
-    final = out / (RESULTS_NAME + ".tmp")
-    with open(final, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(final, out / RESULTS_NAME)
-    tmp.unlink()
-    return rows
+    table = pd.DataFrame([recorded[k] for k in keys], columns=list(COLUMNS))
+    # Counts stay integers where a failed row leaves them empty (pandas' nullable types).
+    table = table.astype({c: "Int64" for c in INT_COLUMNS} | {"is_power_law": "boolean"})
+    _write_atomic(table, out / RESULTS_NAME, "parquet")
+    if write_csv:
+        _write_atomic(table, out / CSV_NAME, "csv")
+    summary = summarize(table)
+    tmp = out / (SUMMARY_NAME + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    os.replace(tmp, out / SUMMARY_NAME)
+    return table
+
+
+def _write_atomic(table, path: Path, kind: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    if kind == "parquet":
+        table.to_parquet(tmp, index=False)
+    else:
+        table.to_csv(tmp, index=False)
+    os.replace(tmp, path)

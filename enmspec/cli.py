@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from compare.errors import SpectrumFileError
-from enmspec.batch import PAPER_FRACTION, AnalysisSettings, analyze_structure, run_local_batch
+from compare.summary import summarize
+from enmspec.batch import PAPER_FRACTION, RESULTS_NAME, AnalysisSettings, analyze_structure, run_batch
 from enmspec.eigen import SOLVERS
 from enmspec.errors import ConvergenceError, EnmspecError
 from enmspec.fetch import (
@@ -99,10 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     fp.add_argument("--debug", action="store_true", help="show tracebacks")
 
     bp = sub.add_parser("batch", help="many structures in parallel: one result row each")
-    bp.add_argument("inputs", nargs="+", help="structure files or folders")
-    bp.add_argument("--out", required=True, help="output folder (results.csv, spectra/, settings.json)")
+    bp.add_argument("inputs", nargs="+", help="structure files, folders, or id lists (.txt) with --cache")
+    bp.add_argument(
+        "--out",
+        required=True,
+        help="output folder (results.parquet, spectra/, summary.json); rerun to resume",
+    )
     bp.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: all cores)")
-    bp.add_argument("--quiet", action="store_true", help="no progress bar")
+    bp.add_argument("--cache", help="entry cache for id lists; missing entries are downloaded")
+    bp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler")
+    bp.add_argument("--csv", action="store_true", help="also write results.csv")
+    bp.add_argument("--quiet", action="store_true", help="no progress bar, no per-entry table")
     _add_analysis_options(bp)
     return parser
 
@@ -120,6 +128,22 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         solver=args.solver,
         allow_floppy=args.keep_disconnected,
         chains=args.chains,
+    )
+
+
+def row_cells(entry, n_residues, n_modes, fit) -> tuple:
+    """The cells of one Table 11 row; ``fit`` has k, d_ks, d_c, is_power_law, beta, sigma, s."""
+    verdict = "power law" if fit.is_power_law else "no power law"
+    return (
+        entry,
+        n_residues,
+        n_modes,
+        fit.k,
+        f"{fit.d_ks:.4f}",
+        f"{fit.d_c:.4f}",
+        verdict,
+        f"{fit.beta:.3f} ± {fit.sigma:.3f}",
+        f"{fit.s:.3f}",
     )
 
 
@@ -160,21 +184,7 @@ def _spectrum(args: argparse.Namespace) -> int:
         print(json.dumps(record))
     else:
         print(format_row(TABLE_HEADER))
-        print(
-            format_row(
-                (
-                    structure.entry_id,
-                    len(structure),
-                    spectrum.meta["n_modes"],
-                    fit.k,
-                    f"{fit.d_ks:.4f}",
-                    f"{fit.d_c:.4f}",
-                    "power law" if fit.is_power_law else "no power law",
-                    f"{fit.beta:.3f} ± {fit.sigma:.3f}",
-                    f"{fit.s:.3f}",
-                )
-            )
-        )
+        print(format_row(row_cells(structure.entry_id, len(structure), spectrum.meta["n_modes"], fit)))
     return EXIT_OK
 
 
@@ -183,36 +193,48 @@ def _batch(args: argparse.Namespace) -> int:
     missing = [p for p in args.inputs if not Path(p).exists()]
     if missing:
         raise EnmspecError(f"no such file or folder: {', '.join(missing)}")
-    rows = run_local_batch(args.inputs, args.out, settings=settings, jobs=args.jobs, progress=not args.quiet)
-    done = [r for r in rows if r["status"] == "done"]
-    passed = sum(bool(r["is_power_law"]) for r in done)
-    excluded = sum(r["status"] == "excluded" for r in rows)
-    failed = len(rows) - len(done) - excluded
-    print(format_row(TABLE_HEADER))
-    for r in done:
-        print(
-            format_row(
-                (
-                    r["id"],
-                    r["n_residues"],
-                    r["n_modes"],
-                    r["k"],
-                    f"{r['d_ks']:.4f}",
-                    f"{r['d_c']:.4f}",
-                    "power law" if r["is_power_law"] else "no power law",
-                    f"{r['beta']:.3f} ± {r['sigma']:.3f}",
-                    f"{r['s']:.3f}",
-                )
-            )
-        )
-    for r in rows:
-        if r["status"] != "done":
-            print(f"{r['id']}: {r['status']}: {r['error']}", file=sys.stderr)
-    print(
-        f"{len(done)} done ({passed} pass the KS test), {excluded} excluded, {failed} failed; "
-        f"results in {Path(args.out) / 'results.csv'}"
+    table = run_batch(
+        args.inputs,
+        args.out,
+        settings=settings,
+        jobs=args.jobs,
+        cache=args.cache,
+        scheduler=args.scheduler,
+        write_csv=args.csv,
+        progress=not args.quiet,
     )
+    done = table[table["status"] == "done"]
+    if not args.quiet:
+        print(format_row(TABLE_HEADER))
+        for r in done.itertuples():
+            print(format_row(row_cells(r.id, r.n_residues, r.n_modes, r)))
+    for r in table[table["status"] != "done"].itertuples():
+        print(f"{r.id}: {r.status}: {r.error}", file=sys.stderr)
+    summary = summarize(table)
+    counts = summary["counts"]
+    print(
+        f"{counts['done']} done ({int(done['is_power_law'].astype(bool).sum())} pass the KS test), "
+        f"{counts['excluded']} excluded, {counts['failed']} failed; "
+        f"results in {Path(args.out) / RESULTS_NAME}"
+    )
+    print(format_summary(summary))
     return EXIT_OK
+
+
+def format_summary(summary: dict) -> str:
+    """The size-binned summary as a small table (the paper's Table 13 layout)."""
+    lines = [f"{'3N':<10} {'n':>6} {'beta':>16} {'s':>16} {'d_ks/d_c':>9} {'pass':>6}"]
+    for row in summary["by_size"]:
+        if not row["n"]:
+            lines.append(f"{row['bin']:<10} {0:>6}")
+            continue
+        beta_sd = "-" if row["beta_sd"] is None else f"{row['beta_sd']:.3f}"
+        s_sd = "-" if row["s_sd"] is None else f"{row['s_sd']:.3f}"
+        lines.append(
+            f"{row['bin']:<10} {row['n']:>6} {row['beta_mean']:>8.3f} ± {beta_sd:<5} "
+            f"{row['s_mean']:>8.3f} ± {s_sd:<5} {row['dks_over_dc_mean']:>9.3f} {row['pass_rate']:>6.1%}"
+        )
+    return "\n".join(lines)
 
 
 def _select(args: argparse.Namespace) -> int:

@@ -194,3 +194,19 @@ def test_cli_fetch_then_batch(serve, tmp_path, capsys):
     assert "9XYZ: not found" in captured.err
     assert main(["batch", str(cache), "--out", str(tmp_path / "out"), "--jobs", "1", "--quiet"]) == 0
     assert "2 done" in capsys.readouterr().out
+
+
+def test_batch_over_an_id_list_fetches_missing_entries(serve, tmp_path):
+    from enmspec.batch import run_batch
+
+    server, url = serve({"1AKE": [500, "ok"]})
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1PWC 1AKE\n9XYZ\n")
+    cache = tmp_path / "cache"
+    settings = settings_for(url)
+    table = run_batch([ids], tmp_path / "out", jobs=1, cache=cache, fetch_settings=settings)
+    status = dict(zip(table["id"], table["status"], strict=True))
+    assert status == {"1PWC": "done", "1AKE": "done", "9XYZ": "failed"}
+    assert "HTTP 404" in table.set_index("id").loc["9XYZ", "error"]
+    again = run_batch([ids], tmp_path / "out", jobs=1, cache=cache, fetch_settings=settings)
+    assert server.requests["1PWC"] == 1 and again["status"].tolist() == table["status"].tolist()

@@ -1,0 +1,72 @@
+"""Summaries of a results table: overall and by protein size, as in the paper's Table 13."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Size bins of Table 13, over 3N (N residues), lower bound inclusive, upper exclusive
+#: except for the last bin.
+SIZE_BINS = ((300, 1000), (1000, 3000), (3000, 6000))
+
+
+def _stats(done) -> dict:
+    n = int(len(done))
+    if n == 0:
+        return {"n": 0}
+    ratio = done["d_ks"].astype(float) / done["d_c"].astype(float)
+
+    def mean_sd(col: str) -> tuple[float, float]:
+        x = done[col].astype(float).to_numpy()
+        return float(np.mean(x)), float(np.std(x, ddof=1)) if n > 1 else math.nan
+
+    beta_mean, beta_sd = mean_sd("beta")
+    s_mean, s_sd = mean_sd("s")
+    return {
+        "n": n,
+        "pass_rate": float(done["is_power_law"].astype(bool).mean()),
+        "beta_mean": beta_mean,
+        "beta_sd": beta_sd,
+        "s_mean": s_mean,
+        "s_sd": s_sd,
+        "dks_over_dc_mean": float(ratio.mean()),
+    }
+
+
+def summarize_by_size(table):
+    """Mean and standard deviation of beta and s, mean d_ks/d_c and pass rate per 3N bin.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table with ``status``, ``n_residues``, ``beta``, ``s``, ``d_ks``, ``d_c``,
+        ``is_power_law``; only rows with status ``done`` count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin of :data:`SIZE_BINS` plus ``all``.
+    """
+    import pandas as pd
+
+    done = table[table["status"] == "done"]
+    three_n = 3 * done["n_residues"].astype(int)
+    rows = []
+    for i, (low, high) in enumerate(SIZE_BINS):
+        last = i == len(SIZE_BINS) - 1
+        mask = (three_n >= low) & ((three_n <= high) if last else (three_n < high))
+        rows.append({"bin": f"{low}-{high}", **_stats(done[mask])})
+    rows.append({"bin": "all", **_stats(done)})
+    return pd.DataFrame(rows)
+
+
+def summarize(table) -> dict:
+    """Counts by status, and the statistics overall and by size (plain values, for JSON)."""
+    counts = {s: int((table["status"] == s).sum()) for s in ("done", "excluded", "failed")}
+    by_size = summarize_by_size(table)
+    records = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in by_size.to_dict("records")
+    ]
+    return {"counts": counts, "by_size": records}

