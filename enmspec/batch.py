@@ -239,6 +239,16 @@ def read_journal(path: Path) -> dict[str, dict]:
     return rows
 
 
+def _repair_journal(path: Path) -> None:
+    """Cut a line left unfinished by a crash, so that the next row starts on a line of its own."""
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
 def _append(fh, row: dict) -> None:
     fh.write(json.dumps(row) + "\n")
     fh.flush()
@@ -356,6 +366,7 @@ def run_batch(
     if not paths and not fetch_failures:
         raise ValueError("no structure files found in the inputs")
     journal_path = out / JOURNAL_NAME
+    _repair_journal(journal_path)
     recorded = read_journal(journal_path)
     keys = [str(p) for p in paths] + [r["path"] for r in fetch_failures]
     todo = [p for p in paths if recorded.get(str(p), {}).get("status") not in FINAL_STATUSES]

@@ -280,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"enmspec: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("enmspec: interrupted; finished entries are kept, rerun the command to resume", file=sys.stderr)
+        return 130
     except (ConvergenceError, OSError, MemoryError) as exc:
         if args.debug:
             raise

