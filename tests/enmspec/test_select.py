@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -63,19 +62,12 @@ class SearchHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def search_server():
-    servers = []
-
+def search_server(start_server):
     def start(*args, **kw):
         server = SearchServer(*args, **kw)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server, f"http://127.0.0.1:{server.server_address[1]}/rcsbsearch/v2/query"
+        return server, start_server(server) + "/rcsbsearch/v2/query"
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return start
 
 
 FAST = FetchSettings(timeout=2, retries=2, backoff=0.01)
