@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bp.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: all cores)")
     bp.add_argument("--cache", help="entry cache for id lists; missing entries are downloaded")
+    bp.add_argument("--mirror", default="rcsb", help="where --cache downloads from (see fetch --mirror)")
+    bp.add_argument("--format", choices=sorted(FORMATS), default="cif", help="format --cache downloads")
     bp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler")
     bp.add_argument("--csv", action="store_true", help="also write results.csv")
     bp.add_argument("--quiet", action="store_true", help="no progress bar, no per-entry table")
@@ -199,6 +201,7 @@ def _batch(args: argparse.Namespace) -> int:
         settings=settings,
         jobs=args.jobs,
         cache=args.cache,
+        fetch_settings=FetchSettings(base_url=args.mirror, fmt=args.format),
         scheduler=args.scheduler,
         write_csv=args.csv,
         progress=not args.quiet,

@@ -204,3 +204,30 @@ def test_batch_over_an_id_list_fetches_missing_entries(serve, tmp_path):
     assert "HTTP 404" in table.set_index("id").loc["9XYZ", "error"]
     again = run_batch([ids], tmp_path / "out", jobs=1, cache=cache, fetch_settings=settings)
     assert server.requests["1PWC"] == 1 and again["status"].tolist() == table["status"].tolist()
+
+
+def test_cli_batch_over_id_list_with_mirror(serve, tmp_path, capsys):
+    from enmspec.cli import main
+
+    server, url = serve({})
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1PWC\n")
+    cache = tmp_path / "cache"
+    out = tmp_path / "out"
+    argv = [
+        "batch",
+        str(ids),
+        "--cache",
+        str(cache),
+        "--mirror",
+        url,
+        "--format",
+        "pdb",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert "1 done" in capsys.readouterr().out
+    assert server.requests == {"1PWC": 1}
+    assert (cache / "pw" / "1pwc.pdb.gz").is_file()
