@@ -14,9 +14,11 @@ from compare.powerlaw import (
     resolve_k,
 )
 from compare.spectrum import Spectrum, load_spectrum
+from compare.summary import SIZE_BINS, summarize, summarize_by_size
 
 __all__ = [
     "MASSEY_COEFFICIENTS",
+    "SIZE_BINS",
     "PowerLawFit",
     "Spectrum",
     "SpectrumFileError",
@@ -25,4 +27,6 @@ __all__ = [
     "fit_power_law",
     "load_spectrum",
     "resolve_k",
+    "summarize",
+    "summarize_by_size",
 ]
