@@ -8,10 +8,12 @@ from compare.errors import SpectrumFileError
 from compare.powerlaw import (
     MASSEY_COEFFICIENTS,
     PowerLawFit,
+    XminScan,
     critical_value,
     eigengaps,
     fit_power_law,
     resolve_k,
+    scan_xmin,
 )
 from compare.spectrum import Spectrum, load_spectrum
 from compare.summary import SIZE_BINS, summarize, summarize_by_size
@@ -21,12 +23,14 @@ __all__ = [
     "SIZE_BINS",
     "PowerLawFit",
     "Spectrum",
+    "XminScan",
     "SpectrumFileError",
     "critical_value",
     "eigengaps",
     "fit_power_law",
     "load_spectrum",
     "resolve_k",
+    "scan_xmin",
     "summarize",
     "summarize_by_size",
 ]

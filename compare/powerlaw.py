@@ -227,3 +227,64 @@ def eigengaps(values) -> np.ndarray:
     gaps = x[:-1] - x[1:]
     gaps = gaps[gaps > 0]
     return np.sort(gaps)[::-1]
+
+
+@dataclass(frozen=True)
+class XminScan:
+    """Result of :func:`scan_xmin`: the K of least KS distance and the whole curve.
+
+    Attributes
+    ----------
+    fit : PowerLawFit
+        The fit at the chosen K.
+    k_values : ndarray, shape (m,), int64
+        Every K tried, ascending.
+    d_ks : ndarray, shape (m,), float64
+        The KS distance of the fit at each K.
+    """
+
+    fit: PowerLawFit
+    k_values: np.ndarray
+    d_ks: np.ndarray
+
+
+def scan_xmin(values, *, k_min: int = 10, alpha: float = 0.05) -> XminScan:
+    """Choose K (hence x_min) by the least KS distance, as Clauset, Shalizi and Newman (2009).
+
+    Every K from ``k_min`` to n is tried where ``x_K`` is a new distinct value (ties at
+    ``x_min`` would make the tail ill-defined); the K whose fit has the smallest ``d_ks``
+    wins, the largest K on exact ties. An alternative to a fixed K or fraction.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+        Positive, finite, sorted descending.
+    k_min : int
+        Smallest tail considered (>= 2); small tails fit anything.
+    alpha : float
+        Significance of the KS verdict of the returned fit.
+
+    Returns
+    -------
+    XminScan
+    """
+    x = validate_values(values)
+    n = x.size
+    if isinstance(k_min, bool) or not 2 <= int(k_min) <= n:
+        raise ValueError(f"k_min must be in [2, {n}], got {k_min!r}")
+    logs = np.log(x)
+    prefix = np.concatenate([[0.0], np.cumsum(logs)])
+    # K is a candidate when x_K differs from x_{K+1} (the tail holds every copy of x_min).
+    ks = np.arange(int(k_min), n + 1)
+    distinct = np.ones(ks.size, dtype=bool)
+    distinct[ks < n] = x[ks[ks < n] - 1] != x[ks[ks < n]]
+    ks = ks[distinct]
+    d = np.full(ks.size, np.inf)
+    for i, k in enumerate(ks):
+        log_sum = prefix[k] - k * logs[k - 1]
+        if log_sum > 0:
+            d[i] = ks_distance(x[:k], 1.0 + k / log_sum)
+    if not np.isfinite(d).any():
+        raise ValueError("no tail of distinct values to fit")
+    best = int(np.flatnonzero(d == d.min())[-1])
+    return XminScan(fit=fit_power_law(x, k=int(ks[best]), alpha=alpha), k_values=ks, d_ks=d)

@@ -198,3 +198,39 @@ def test_eigengaps():
     assert fit.s == pytest.approx(2.0, rel=0.05)
     with pytest.raises(ValueError):
         eigengaps([1.0, np.nan])
+
+
+def body_and_tail(seed: int) -> np.ndarray:
+    """A power-law tail (beta 2.2 above 5) on a uniform body: x_min should be found near 5."""
+    rng = np.random.default_rng(seed)
+    tail = power_law_sample(600, 2.2, 5.0, rng)
+    body = rng.uniform(0.5, 5.0, 1400)
+    return np.sort(np.concatenate([tail, body]))[::-1]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_scan_xmin_matches_powerlaw_package(seed):
+    from compare import scan_xmin
+
+    values = body_and_tail(seed)
+    scan = scan_xmin(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = powerlaw.Fit(values, verbose=False)
+    assert scan.fit.x_min == ref.xmin
+    assert scan.fit.beta == pytest.approx(ref.power_law.alpha, rel=1e-9)
+    assert scan.fit.d_ks == pytest.approx(ref.power_law.D, rel=1e-9)
+    assert 4.0 < scan.fit.x_min < 10.0
+    # the curve is the KS distance of fit_power_law at each K
+    for k, d in list(zip(scan.k_values, scan.d_ks, strict=True))[::97]:
+        assert d == pytest.approx(fit_power_law(values, k=int(k)).d_ks, rel=1e-12)
+    assert scan.d_ks.min() == scan.fit.d_ks
+
+
+def test_scan_xmin_arguments():
+    from compare import scan_xmin
+
+    with pytest.raises(ValueError, match="k_min"):
+        scan_xmin([3.0, 2.0, 1.0], k_min=5)
+    with pytest.raises(ValueError, match="sorted descending"):
+        scan_xmin([1.0, 2.0, 3.0])
