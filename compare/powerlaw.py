@@ -141,6 +141,12 @@ def ks_distance(tail: np.ndarray, beta: float) -> float:
     return float(np.max(np.abs(theoretical - empirical)))
 
 
+def _mle_exponent(tail: np.ndarray) -> float | None:
+    """``1 + K / sum(ln(x_i / x_min))`` for a tail sorted descending; None when all are equal."""
+    log_sum = float(np.sum(np.log(tail / tail[-1])))
+    return 1.0 + tail.size / log_sum if log_sum > 0.0 else None
+
+
 def fit_power_law(
     values,
     *,
@@ -182,10 +188,9 @@ def fit_power_law(
     d_c = critical_value(kk, alpha)
     tail = x[:kk]
     x_min = float(tail[-1])
-    log_sum = float(np.sum(np.log(tail / x_min)))
-    if log_sum <= 0.0:
+    beta = _mle_exponent(tail)
+    if beta is None:
         raise ValueError(f"all {kk} kept values are equal ({x_min!r}); no power law can be fitted")
-    beta = 1.0 + kk / log_sum
     d_ks = ks_distance(tail, beta)
     return PowerLawFit(
         k=kk,
@@ -272,8 +277,6 @@ def scan_xmin(values, *, k_min: int = 10, alpha: float = 0.05) -> XminScan:
     n = x.size
     if isinstance(k_min, bool) or not 2 <= int(k_min) <= n:
         raise ValueError(f"k_min must be in [2, {n}], got {k_min!r}")
-    logs = np.log(x)
-    prefix = np.concatenate([[0.0], np.cumsum(logs)])
     # K is a candidate when x_K differs from x_{K+1} (the tail holds every copy of x_min).
     ks = np.arange(int(k_min), n + 1)
     distinct = np.ones(ks.size, dtype=bool)
@@ -281,9 +284,9 @@ def scan_xmin(values, *, k_min: int = 10, alpha: float = 0.05) -> XminScan:
     ks = ks[distinct]
     d = np.full(ks.size, np.inf)
     for i, k in enumerate(ks):
-        log_sum = prefix[k] - k * logs[k - 1]
-        if log_sum > 0:
-            d[i] = ks_distance(x[:k], 1.0 + k / log_sum)
+        beta = _mle_exponent(x[:k])
+        if beta is not None:
+            d[i] = ks_distance(x[:k], beta)
     if not np.isfinite(d).any():
         raise ValueError("no tail of distinct values to fit")
     best = int(np.flatnonzero(d == d.min())[-1])
