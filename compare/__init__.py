@@ -12,6 +12,8 @@ from compare.powerlaw import (
     critical_value,
     eigengaps,
     fit_power_law,
+    fitted_critical_value,
+    ks_null_distribution,
     resolve_k,
     scan_xmin,
 )
@@ -28,6 +30,8 @@ __all__ = [
     "critical_value",
     "eigengaps",
     "fit_power_law",
+    "fitted_critical_value",
+    "ks_null_distribution",
     "load_spectrum",
     "resolve_k",
     "scan_xmin",

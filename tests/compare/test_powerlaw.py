@@ -234,3 +234,33 @@ def test_scan_xmin_arguments():
         scan_xmin([3.0, 2.0, 1.0], k_min=5)
     with pytest.raises(ValueError, match="sorted descending"):
         scan_xmin([1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("beta", [1.4, 3.5])
+def test_fitted_critical_value_is_calibrated_for_any_beta(beta):
+    """Exact power-law samples, beta fitted: rejected about alpha of the time (Massey: far less)."""
+    from compare.powerlaw import fitted_critical_value
+
+    k, trials = 200, 600
+    c = fitted_critical_value(k, 0.05, n_sim=4000)
+    rejected = massey_rejected = 0
+    for seed in range(trials):
+        fit = fit_power_law(power_law_sample(k, beta, 3.0, np.random.default_rng(10_000 + seed)))
+        rejected += fit.d_ks >= c
+        massey_rejected += not fit.is_power_law
+    assert 0.025 < rejected / trials < 0.085  # binomial sd 0.009 around 0.05
+    assert massey_rejected / trials < 0.02
+
+
+def test_fitted_critical_value_large_k_and_determinism():
+    from compare.powerlaw import fitted_critical_value, ks_null_distribution
+
+    c = fitted_critical_value(1000)
+    # Lilliefors (1969), exponential with estimated rate, alpha 0.05: about 1.06 / sqrt(n)
+    assert 1.0 < c * math.sqrt(1000) < 1.12
+    assert c < critical_value(1000)
+    np.testing.assert_array_equal(ks_null_distribution(100, seed=3), ks_null_distribution(100, seed=3))
+    with pytest.raises(ValueError, match="k must be"):
+        ks_null_distribution(2)
+    with pytest.raises(ValueError, match="alpha"):
+        fitted_critical_value(100, 1.5)
