@@ -7,13 +7,16 @@ and fit them with :func:`fit_power_law`; nothing here imports either of them.
 from compare.errors import SpectrumFileError
 from compare.powerlaw import (
     MASSEY_COEFFICIENTS,
+    BootstrapInterval,
     PowerLawFit,
     XminScan,
+    bootstrap_interval,
     critical_value,
     eigengaps,
     fit_power_law,
     fitted_critical_value,
     ks_null_distribution,
+    ks_p_value,
     resolve_k,
     scan_xmin,
 )
@@ -22,6 +25,9 @@ from compare.summary import SIZE_BINS, summarize, summarize_by_size
 
 __all__ = [
     "MASSEY_COEFFICIENTS",
+    "BootstrapInterval",
+    "bootstrap_interval",
+    "ks_p_value",
     "SIZE_BINS",
     "PowerLawFit",
     "Spectrum",
