@@ -50,21 +50,47 @@ def _fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_command(
+    prog: str,
+    handler,
+    args: argparse.Namespace,
+    *,
+    usage_errors: tuple = (ValueError,),
+    runtime_errors: tuple = (OSError,),
+    interrupted: str | None = None,
+) -> int:
+    """Run ``handler(args)`` with the house CLI conventions; returns the exit status.
+
+    Bad input (``usage_errors``) prints one line and gives 2, a runtime failure 1, an
+    interrupt 130 (with ``interrupted`` as the hint); ``args.debug`` re-raises instead.
+    Shared by the ``compare`` and ``enmspec`` command lines.
+    """
+    debug = getattr(args, "debug", False)
+    try:
+        return handler(args)
+    except usage_errors as exc:
+        if debug:
+            raise
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        if debug or interrupted is None:
+            raise
+        print(f"{prog}: {interrupted}", file=sys.stderr)
+        return 130
+    except runtime_errors as exc:
+        if debug:
+            raise
+        print(f"{prog}: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``compare`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
-    try:
-        return {"fit": _fit}[args.command](args)
-    except (SpectrumFileError, ValueError) as exc:
-        if args.debug:
-            raise
-        print(f"compare: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        if args.debug:
-            raise
-        print(f"compare: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    return run_command(
+        "compare", {"fit": _fit}[args.command], args, usage_errors=(SpectrumFileError, ValueError)
+    )
 
 
 if __name__ == "__main__":

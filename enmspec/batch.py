@@ -24,7 +24,7 @@ from enmspec.eigen import SOLVERS
 from enmspec.errors import EnmspecError, FloppyNetworkError
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 from enmspec.spectrum import inverse_spectrum
-from enmspec.structure import load_structure
+from enmspec.structure import load_structure, strip_suffixes
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,7 @@ class AnalysisSettings:
 
 def entry_name(path: Path) -> str:
     """File name without structure and compression suffixes."""
-    name = path.name
-    for suffix in sorted(STRUCTURE_SUFFIXES, key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
+    return strip_suffixes(path.name)
 
 
 def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:

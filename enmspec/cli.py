@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from compare.cli import run_command
 from compare.errors import SpectrumFileError
 from compare.summary import summarize
 from enmspec.batch import PAPER_FRACTION, RESULTS_NAME, AnalysisSettings, analyze_structure, run_batch
@@ -276,21 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     handlers = {"spectrum": _spectrum, "batch": _batch, "fetch": _fetch, "select": _select}
-    try:
-        return handlers[args.command](args)
-    except (EnmspecError, SpectrumFileError, ValueError) as exc:
-        if args.debug:
-            raise
-        print(f"enmspec: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("enmspec: interrupted; finished entries are kept, rerun the command to resume", file=sys.stderr)
-        return 130
-    except (ConvergenceError, OSError, MemoryError) as exc:
-        if args.debug:
-            raise
-        print(f"enmspec: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    return run_command(
+        "enmspec",
+        handlers[args.command],
+        args,
+        usage_errors=(EnmspecError, SpectrumFileError, ValueError),
+        runtime_errors=(ConvergenceError, OSError, MemoryError),
+        interrupted="interrupted; finished entries are kept, rerun the command to resume",
+    )
 
 
 if __name__ == "__main__":

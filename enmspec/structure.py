@@ -64,7 +64,8 @@ class Structure:
         return int(np.unique(self.chain_ids).size)
 
 
-def _strip_suffixes(name: str) -> str:
+def strip_suffixes(name: str) -> str:
+    """``1abc.cif.gz`` -> ``1abc``: the file name without its format and compression suffixes."""
     base = name
     if base.lower().endswith(".gz"):
         base = base[:-3]
@@ -75,7 +76,7 @@ def _strip_suffixes(name: str) -> str:
 def _entry_id_from(path: Path, header_id: str) -> str:
     if header_id and re.fullmatch(r"[0-9][A-Za-z0-9]{3}", header_id):
         return header_id.upper()
-    stem = _strip_suffixes(path.name)
+    stem = strip_suffixes(path.name)
     match = _ID_IN_NAME.match(stem)
     return match.group(1).upper() if match else stem
 
