@@ -1,0 +1,201 @@
+"""Command line: ``dnnspec train``. No numerics here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from compare.cli import run_command
+from dnnspec.data import DATASETS, DataSettings, load_dataset
+from dnnspec.errors import ConvergenceError, DnnspecError, TrainingError
+from dnnspec.models import ACTIVATIONS, MODELS, build_model
+from dnnspec.train import TrainSettings, optimizer_choices, save_checkpoint, train
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 on bad usage, as we want
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_train_parser(sub) -> None:
+    tp = sub.add_parser("train", help="train a network and write a checkpoint (CHECKPOINT.json: settings)")
+    data = tp.add_argument_group("data")
+    data.add_argument("--data", choices=DATASETS, default="mnist5k", help="data set (mnist5k)")
+    data.add_argument(
+        "--root", help="folder holding the data set files (default: the repository's data/images)"
+    )
+    data.add_argument("--n-train", type=int, metavar="N", help="stratified subsample of N training images")
+    data.add_argument("--test-fraction", type=float, default=0.2, help="held out by mnist5k and digits (0.2)")
+    noise = data.add_mutually_exclusive_group()
+    noise.add_argument(
+        "--label-noise", type=float, default=0.0, metavar="RATE", help="flip this share of labels"
+    )
+    noise.add_argument("--random-labels", action="store_true", help="shuffle the training labels")
+    model = tp.add_argument_group("model")
+    model.add_argument(
+        "--model", type=str.lower, choices=tuple(MODELS), default="lenet", help="network (lenet)"
+    )
+    model.add_argument(
+        "--width", type=int, help="hidden units (fcn, linear: 100) or base channels (resnet18: 64)"
+    )
+    model.add_argument("--depth", type=int, help="hidden layers of --model fcn (2)")
+    model.add_argument("--batch-norm", action="store_true", help="BatchNorm after each hidden layer")
+    model.add_argument("--activation", choices=tuple(ACTIVATIONS), help="(relu; identity for linear nets)")
+    opt = tp.add_argument_group("training")
+    opt.add_argument(
+        "--optimizer",
+        type=str.lower,
+        default="sgd",
+        metavar="NAME",
+        help=f"one of {', '.join(optimizer_choices())} (sgd)",
+    )
+    opt.add_argument("--lr", type=float, help="learning rate (0.1 for SGD, 0.001 otherwise)")
+    opt.add_argument("--momentum", type=float, help="(0.9 for sgd)")
+    opt.add_argument("--weight-decay", type=float, default=5e-4, help="(5e-4)")
+    opt.add_argument("--batch-size", type=int, default=128, help="(128)")
+    opt.add_argument("--epochs", type=int, default=50, help="0 writes the random initialisation (50)")
+    opt.add_argument(
+        "--milestones",
+        type=float,
+        nargs="*",
+        default=[0.4, 0.8],
+        metavar="F",
+        help="fractions of training after which the lr is multiplied by --gamma (0.4 0.8)",
+    )
+    opt.add_argument("--gamma", type=float, default=0.1, help="(0.1)")
+    opt.add_argument("--augment", action="store_true", help="random crop (pad 4) and horizontal flip")
+    opt.add_argument(
+        "--seed", type=int, default=0, help="seeds the split, the initialisation and shuffling (0)"
+    )
+    tp.add_argument("--out", metavar="CHECKPOINT", help="(runs/<model>-<data>-seed<seed>.pt)")
+    tp.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's choice)")
+    tp.add_argument("--quiet", action="store_true", help="no progress bar")
+    tp.add_argument("--json", action="store_true", help="print one JSON object")
+    tp.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dnnspec", description="Loss-Hessian spectra of deep networks.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_train_parser(sub)
+    return parser
+
+
+def _write_json(path: Path, record: dict) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(record, fh, indent=2, allow_nan=True)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    data_settings = DataSettings(
+        name=args.data,
+        n_train=args.n_train,
+        test_fraction=args.test_fraction,
+        label_noise=args.label_noise,
+        random_labels=args.random_labels,
+        seed=args.seed,
+        root=args.root,
+    )
+    train_settings = TrainSettings(
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        milestones=tuple(args.milestones),
+        gamma=args.gamma,
+        seed=args.seed,
+        augment=args.augment,
+    )
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    out = Path(args.out or f"runs/{args.model}-{args.data}-seed{args.seed}.pt")
+    dataset = load_dataset(data_settings)
+    model_kwargs = {
+        "input_shape": list(dataset.input_shape),
+        "n_classes": dataset.n_classes,
+        "width": args.width,
+        "depth": args.depth,
+        "batch_norm": args.batch_norm,
+        "activation": args.activation,
+    }
+    model_kwargs = {k: v for k, v in model_kwargs.items() if v is not None}
+    model = build_model(args.model, **{**model_kwargs, "input_shape": dataset.input_shape}, seed=args.seed)
+    result = train(model, dataset, train_settings, progress=not args.quiet)
+    metrics = result.metrics()
+    save_checkpoint(
+        out,
+        model_name=args.model,
+        model_kwargs=model_kwargs,
+        model=result.model,
+        data_settings=data_settings,
+        train_settings=train_settings,
+        history=result.history,
+        metrics=metrics,
+    )
+    settings_path = out.with_suffix(".json")
+    record = {
+        "checkpoint": str(out),
+        "model_name": args.model,
+        "model_kwargs": model_kwargs,
+        "n_parameters": sum(p.numel() for p in result.model.parameters()),
+        "n_train": len(dataset.y_train),
+        "n_test": len(dataset.y_test),
+        "data_settings": data_settings.as_dict(),
+        "train_settings": train_settings.as_dict(),
+        "metrics": metrics,
+        "history": [h.as_dict() for h in result.history],
+    }
+    _write_json(settings_path, record)
+    if args.json:
+        print(
+            json.dumps({k: v for k, v in record.items() if k != "history"} | {"settings": str(settings_path)})
+        )
+    else:
+        print(
+            f"{args.model} on {args.data} ({len(dataset.y_train)} images, {train_settings.epochs} epochs, "
+            f"{train_settings.optimizer}): train accuracy {metrics['train_accuracy']:.4f}, "
+            f"test accuracy {metrics['test_accuracy']:.4f}, train loss {metrics['train_loss']:.4g}; "
+            f"checkpoint {out}, settings {settings_path}"
+        )
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``dnnspec`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    handlers = {"train": _train}
+    return run_command(
+        "dnnspec",
+        handlers[args.command],
+        args,
+        usage_errors=(DnnspecError, ValueError),
+        runtime_errors=(TrainingError, ConvergenceError, OSError, MemoryError),
+        interrupted="interrupted; nothing was written",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
