@@ -1,4 +1,4 @@
-"""Command line: ``dnnspec train``. No numerics here."""
+"""Command line: ``dnnspec train`` and ``dnnspec spectrum``. No numerics here."""
 
 from __future__ import annotations
 
@@ -82,10 +82,54 @@ def _add_train_parser(sub) -> None:
     tp.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
+def _add_spectrum_parser(sub) -> None:
+    sp = sub.add_parser(
+        "spectrum",
+        help="top-k eigenvalues of a checkpoint's training-loss Hessian (writes a .spectrum.npz)",
+    )
+    sp.add_argument("checkpoint", help="a checkpoint written by dnnspec train")
+    sp.add_argument("--top", type=int, default=100, metavar="K", help="eigenvalues to compute (100)")
+    sp.add_argument("--out", metavar="FILE", help="(CHECKPOINT with .spectrum.npz)")
+    sp.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float64",
+        help="precision of the products (float64)",
+    )
+    sp.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (cpu)")
+    sp.add_argument(
+        "--method",
+        choices=("func", "graph"),
+        default="func",
+        help="Hessian-vector products by torch.func (bounded memory) or a kept gradient graph (func)",
+    )
+    sp.add_argument("--chunk-size", type=int, default=1000, metavar="N", help="samples per loss chunk (1000)")
+    sp.add_argument("--block-size", type=int, metavar="B", help="Lanczos block (1 on a CPU, 16 on a GPU)")
+    sp.add_argument("--tol", type=float, default=1e-5, help="relative residual of every kept value (1e-5)")
+    sp.add_argument("--max-products", type=int, metavar="N", help="Hessian-vector product budget")
+    sp.add_argument(
+        "--power-check",
+        type=int,
+        default=3,
+        metavar="N",
+        help="check the top N by power iteration (3; 0 = off)",
+    )
+    sp.add_argument(
+        "--trace-samples", type=int, default=64, metavar="N", help="Hutchinson probes (64; 0 = off)"
+    )
+    sp.add_argument("--alpha", type=float, default=0.05, help="KS significance of the printed fit (0.05)")
+    sp.add_argument("--seed", type=int, default=0, help="seeds the Lanczos start, checks and probes (0)")
+    sp.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's choice)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--json", action="store_true", help="print one JSON object")
+    sp.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dnnspec", description="Loss-Hessian spectra of deep networks.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train_parser(sub)
+    _add_spectrum_parser(sub)
     return parser
 
 
@@ -182,11 +226,77 @@ def _train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _spectrum(args: argparse.Namespace) -> int:
+    import torch
+
+    from compare.powerlaw import fit_power_law
+    from dnnspec.spectrum import checkpoint_spectrum
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    if args.top < 1:
+        raise ValueError(f"--top must be >= 1, got {args.top}")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {args.device}: no CUDA device is available to torch here")
+    checkpoint = Path(args.checkpoint)
+    out = Path(args.out) if args.out else checkpoint.with_name(checkpoint.stem + ".spectrum.npz")
+    spectrum = checkpoint_spectrum(
+        checkpoint,
+        k=args.top,
+        chunk_size=args.chunk_size,
+        dtype=getattr(torch, args.dtype),
+        device=args.device,
+        method=args.method,
+        block_size=args.block_size,
+        tol=args.tol,
+        max_products=args.max_products,
+        power_check=min(args.power_check, args.top),
+        trace_samples=args.trace_samples,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    spectrum.save(out)
+    fit = fit_power_law(spectrum.values, alpha=args.alpha)
+    meta = spectrum.meta
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "spectrum": str(out),
+                    "name": spectrum.name,
+                    "n": len(spectrum),
+                    **fit.as_dict(),
+                    "solver": {
+                        k: meta[k] for k in ("steps", "n_products", "max_relative_residual", "seconds")
+                    },
+                    "trace": meta.get("trace"),
+                    "top_eigenvalue": meta["top_eigenvalue"],
+                }
+            )
+        )
+    else:
+        verdict = "power law" if fit.is_power_law else "no power law"
+        trace = f", trace {meta['trace']:.4g} ± {meta['trace_stderr']:.2g}" if "trace" in meta else ""
+        print(
+            f"{spectrum.name}: top {len(spectrum)} of {meta['n_params']} eigenvalues "
+            f"in {meta['seconds']:.1f} s "
+            f"({meta['n_products']} Hessian-vector products, max relative residual "
+            f"{meta['max_relative_residual']:.1e}); lambda_1 {meta['top_eigenvalue']:.4g}{trace}"
+        )
+        print(
+            f"K {fit.k}: beta {fit.beta:.3f} ± {fit.sigma:.3f}, s {fit.s:.3f}, d_ks {fit.d_ks:.4f}, "
+            f"d_c {fit.d_c:.4f}: {verdict}; spectrum {out}"
+        )
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dnnspec`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    handlers = {"train": _train}
+    handlers = {"train": _train, "spectrum": _spectrum}
     return run_command(
         "dnnspec",
         handlers[args.command],

@@ -155,6 +155,14 @@ def loss_hessian(
     def unflatten(w: Tensor) -> dict[str, Tensor]:
         return {n: t.view(s) for n, t, s in zip(names, torch.split(w, sizes), shapes, strict=True)}
 
+    with torch.no_grad():
+        for i, (x, y) in enumerate(chunks):
+            loss = loss_fn(net(x), y)
+            if not bool(torch.isfinite(loss)):
+                raise ValueError(
+                    f"the training loss is {float(loss)} on data chunk {i} at these weights: "
+                    "no Hessian to take (did training diverge?)"
+                )
     if method == "func":
         matmat = _func_matmat(net, loss_fn, chunks, weights, flat, unflatten, buffers)
     else:

@@ -152,3 +152,139 @@ def hessian_spectrum(
     if positive.size == 0:
         raise ValueError(f"{name}: none of the top {k} Hessian eigenvalues is positive")
     return Spectrum(name, "network", positive, info)
+
+
+#: Names the paper's tables use, so that the comparison report can find the matching row.
+PAPER_DATASETS = {
+    "mnist": "MNIST",
+    "mnist5k": "MNIST",
+    "digits": "Digits",
+    "fashion-mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+}
+PAPER_MODELS = {
+    "lenet": "LeNet",
+    "fcn1": "1Layer-FCN",
+    "fcn2": "2Layer-FCN",
+    "fcn4": "4Layer-FCN",
+    "linear4": "4Layer-LNN",
+    "linear4-bn": "4Layer-LNN",
+    "resnet18": "ResNet18",
+}
+PAPER_OPTIMIZERS = {
+    "sgd": "SGD",
+    "vanilla-sgd": "Vanilla SGD",
+    "adam": "Adam",
+    "amsgrad": "AMSGrad",
+    "radam": "RAdam",
+}
+
+
+def experiment_labels(
+    *, model_name: str, model_kwargs: dict, data_settings: dict, train_settings: dict
+) -> dict[str, str]:
+    """Dataset, model, training and setting labels in the vocabulary of the paper's tables.
+
+    ``setting`` joins whatever differs from the paper's baseline (batch 128, full training
+    set, clean labels, width 100): e.g. ``"B=512"``, ``"N=1000"``, ``"40% Label Noise"``.
+    """
+    model = model_name.lower()
+    if model in ("fcn",):
+        model = f"fcn{model_kwargs.get('depth', 2)}"
+    settings = []
+    name = data_settings.get("name", "")
+    if data_settings.get("random_labels"):
+        settings.append("Random Labels")
+    if data_settings.get("label_noise"):
+        settings.append(f"{round(100 * data_settings['label_noise'])}% Label Noise")
+    if data_settings.get("n_train"):
+        settings.append(f"N={data_settings['n_train']}")
+    if train_settings.get("batch_size", 128) != 128:
+        settings.append(f"B={train_settings['batch_size']}")
+    if model.startswith("fcn") and model_kwargs.get("width", 100) != 100:
+        settings.append(f"Width={model_kwargs['width']}")
+    if model_kwargs.get("batch_norm") or model == "linear4-bn":
+        settings.append("w/ BatchNorm")
+    if model.startswith("linear") and model_kwargs.get("activation") == "relu":
+        settings.append("w/ ReLu")
+    optimizer = train_settings.get("optimizer", "sgd")
+    training = (
+        "Random" if train_settings.get("epochs", 1) == 0 else PAPER_OPTIMIZERS.get(optimizer, optimizer)
+    )
+    return {
+        "dataset": PAPER_DATASETS.get(name, name) + (" (5k subset)" if name == "mnist5k" else ""),
+        "model": PAPER_MODELS.get(model, model_name),
+        "training": training,
+        "setting": ", ".join(settings) or "-",
+    }
+
+
+def checkpoint_spectrum(
+    checkpoint,
+    *,
+    k: int = 100,
+    chunk_size: int = 1000,
+    name: str | None = None,
+    **options,
+) -> Spectrum:
+    """:func:`hessian_spectrum` of a ``dnnspec train`` checkpoint over its own training set.
+
+    Parameters
+    ----------
+    checkpoint : str, os.PathLike or dnnspec.train.Checkpoint
+    k : int
+        Eigenvalues wanted.
+    chunk_size : int
+        Samples per chunk of the loss (bounds memory).
+    name : str, optional
+        Default: the checkpoint's file stem.
+    **options
+        Passed to :func:`hessian_spectrum` (dtype, device, method, tol, power_check, ...).
+
+    Returns
+    -------
+    Spectrum
+        With the paper-style labels of :func:`experiment_labels`, the data and training
+        settings, the final metrics and the checkpoint path in ``meta``.
+    """
+    import torch.nn.functional as F
+
+    from dnnspec.data import load_dataset
+    from dnnspec.hvp import split_chunks
+    from dnnspec.train import Checkpoint, load_checkpoint
+
+    ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
+    dataset = load_dataset(ckpt.data_settings)
+    data = split_chunks(dataset.x_train, dataset.y_train, chunk_size=chunk_size)
+    data_settings = ckpt.data_settings.as_dict()
+    train_settings = ckpt.train_settings.as_dict()
+    meta = {
+        **experiment_labels(
+            model_name=ckpt.model_name,
+            model_kwargs=ckpt.model_kwargs,
+            data_settings=data_settings,
+            train_settings=train_settings,
+        ),
+        "checkpoint": str(ckpt.path),
+        "model_name": ckpt.model_name,
+        "model_kwargs": _plain(ckpt.model_kwargs),
+        "data_settings": _plain(data_settings),
+        "train_settings": _plain(train_settings),
+        "metrics": _plain(ckpt.metrics),
+        **dict(options.pop("meta", None) or {}),
+    }
+    return hessian_spectrum(
+        ckpt.model, F.cross_entropy, data, k=k, name=name or ckpt.path.stem, meta=meta, **options
+    )
+
+
+def _plain(value):
+    """JSON-plain copy: tuples to lists, paths to str, numbers to float/int."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    return str(value)

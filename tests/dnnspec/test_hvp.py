@@ -103,6 +103,14 @@ def test_float32_products_agree_with_float64():
     assert np.abs(low.values - ref.values).max() <= 1e-4 * ref.values[0]
 
 
+def test_nan_loss_is_a_clear_error():
+    model, x, y = tiny_problem()
+    with torch.no_grad():
+        model[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="training loss is nan on data chunk 0"):
+        hessian_spectrum(model, F.cross_entropy, (x, y), k=3)
+
+
 def test_bad_arguments():
     model, x, y = tiny_problem()
     with pytest.raises(ValueError, match="method"):

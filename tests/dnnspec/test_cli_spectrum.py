@@ -1,0 +1,61 @@
+"""``dnnspec spectrum``: from a checkpoint to a spectrum file, and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from compare import fit_power_law, load_spectrum  # noqa: E402
+from dnnspec.cli import main  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ck") / "fcn-digits.pt"
+    argv = ["train", "--data", "digits", "--model", "fcn2", "--width", "10", "--epochs", "3", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    return out
+
+
+def test_spectrum_end_to_end(checkpoint, capsys):
+    capsys.readouterr()
+    code = main(["spectrum", str(checkpoint), "--top", "30", "--trace-samples", "8", "--quiet", "--json"])
+    assert code == 0
+    record = json.loads(capsys.readouterr().out)
+    spectrum = load_spectrum(record["spectrum"])
+    assert spectrum.kind == "network" and len(spectrum) == record["n"] <= 30
+    assert spectrum.meta["dataset"] == "Digits" and spectrum.meta["model"] == "2Layer-FCN"
+    assert spectrum.meta["training"] == "SGD" and spectrum.meta["setting"] == "Width=10"
+    assert spectrum.meta["power_check"]["max_relative_difference"] < 1e-3
+    assert spectrum.meta["n_params"] == 64 * 10 + 10 + 10 * 10 + 10 + 10 * 10 + 10
+    # the printed fit is the fit of the file's values
+    assert record["beta"] == pytest.approx(fit_power_law(spectrum.values).beta, rel=1e-12)
+    assert np.isfinite(spectrum.meta["trace"])
+
+
+def test_bad_checkpoint_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    assert main(["spectrum", str(bad), "--top", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.pt" in err[0]
+    assert main(["spectrum", str(tmp_path / "missing.pt")]) == 2
+    assert "missing.pt" in capsys.readouterr().err
+
+
+def test_bad_options(checkpoint, capsys):
+    assert main(["spectrum", str(checkpoint), "--top", "0"]) == 2
+    assert "--top" in capsys.readouterr().err
+    assert main(["spectrum", str(checkpoint), "--top", "100000", "--quiet"]) == 2
+    assert "exceeds the number of parameters" in capsys.readouterr().err
+
+
+def test_unconverged_is_a_runtime_failure(checkpoint, capsys):
+    code = main(["spectrum", str(checkpoint), "--top", "20", "--max-products", "5", "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "raise max_products" in err and len(err.strip().splitlines()) == 1
