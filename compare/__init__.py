@@ -20,12 +20,19 @@ from compare.powerlaw import (
     resolve_k,
     scan_xmin,
 )
+from compare.report import ReportSettings, write_report
 from compare.spectrum import Spectrum, load_spectrum
 from compare.summary import SIZE_BINS, summarize, summarize_by_size
+from compare.tables import KRule, fit_many, read_paper_reference
 
 __all__ = [
     "MASSEY_COEFFICIENTS",
     "BootstrapInterval",
+    "KRule",
+    "ReportSettings",
+    "fit_many",
+    "read_paper_reference",
+    "write_report",
     "bootstrap_interval",
     "ks_p_value",
     "SIZE_BINS",

@@ -1,4 +1,4 @@
-"""Command line: ``compare fit FILE``. No numerics here."""
+"""Command line: ``compare fit FILE`` and ``compare report INPUTS --out DIR``. No numerics here."""
 
 from __future__ import annotations
 
@@ -26,7 +26,91 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fp.add_argument("--json", action="store_true", help="print one JSON object")
     fp.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_report_parser(sub)
     return parser
+
+
+def _add_report_parser(sub) -> None:
+    rp = sub.add_parser(
+        "report",
+        help="fit many spectra and write an HTML + Markdown report with tables (CSV) and figures",
+        description="INPUTS: spectrum files (*.spectrum.npz), folders of them (recursive) and "
+        "protein batch folders of 'enmspec batch'. Writes OUT/report.html (self-contained), "
+        "OUT/report.md, OUT/tables/*.csv, OUT/figures/*.png|svg, settings.json, summary.json.",
+    )
+    rp.add_argument("inputs", nargs="+", metavar="INPUT")
+    rp.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    pk = rp.add_mutually_exclusive_group()
+    pk.add_argument("--protein-top", type=int, metavar="K", help="proteins: keep the K largest values")
+    pk.add_argument(
+        "--protein-fraction",
+        type=float,
+        metavar="F",
+        help="proteins: keep floor(F * modes) values (default 0.1, the paper's top tenth)",
+    )
+    nk = rp.add_mutually_exclusive_group()
+    nk.add_argument(
+        "--network-top",
+        type=int,
+        metavar="K",
+        help="networks: keep the K largest (default 1000, all if fewer)",
+    )
+    nk.add_argument("--network-fraction", type=float, metavar="F", help="networks: keep floor(F * n) values")
+    rp.add_argument(
+        "--alpha", type=float, default=0.05, help=f"KS significance, one of {sorted(MASSEY_COEFFICIENTS)}"
+    )
+    rp.add_argument(
+        "--bootstrap", type=int, default=0, metavar="N", help="bootstrap p-value with N samples (0: off)"
+    )
+    rp.add_argument("--seed", type=int, default=0, help="seed of the simulated KS null distributions (0)")
+    rp.add_argument("--jobs", type=int, default=1, help="processes for the null distributions (1)")
+    rp.add_argument("--lr", action="store_true", help="add likelihood-ratio tests against alternatives")
+    rp.add_argument("--no-figures", action="store_true", help="tables only (faster)")
+    rp.add_argument("--title", default="Power-law Hessian spectra", help="report title")
+    rp.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    rp.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from compare.report import ReportSettings, write_report
+    from compare.tables import KRule
+
+    protein = (
+        KRule(top=args.protein_top)
+        if args.protein_top is not None
+        else KRule(fraction=args.protein_fraction if args.protein_fraction is not None else 0.1)
+    )
+    if args.network_fraction is not None:
+        network = KRule(fraction=args.network_fraction)
+    elif args.network_top is not None:
+        network = KRule(top=args.network_top)
+    else:
+        network = KRule(top=1000, strict=False)
+    settings = ReportSettings(
+        protein=protein,
+        network=network,
+        alpha=args.alpha,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        jobs=args.jobs,
+        lr=args.lr,
+        figures=not args.no_figures,
+        title=args.title,
+    )
+    path = write_report(args.inputs, args.out, settings=settings)
+    summary = json.loads((path.parent / "summary.json").read_text())
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for kind, s in summary["kinds"].items():
+            print(
+                f"{s['spectra']} {kind} spectra: {100 * s['pass_rate']:.0f} % pass (Massey d_c), "
+                f"{100 * s['pass_rate_fitted']:.0f} % (fitted-beta d_c); mean s = {s['s_mean']:.3f}"
+            )
+        if summary["not_analysed"]:
+            print(f"{summary['not_analysed']} batch row(s) not analysed")
+        print(f"report: {path}")
+    return EXIT_OK
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -89,7 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``compare`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     return run_command(
-        "compare", {"fit": _fit}[args.command], args, usage_errors=(SpectrumFileError, ValueError)
+        "compare",
+        {"fit": _fit, "report": _report}[args.command],
+        args,
+        usage_errors=(SpectrumFileError, ValueError, TypeError),
+        runtime_errors=(OSError, RuntimeError),
     )
 
 

@@ -1,8 +1,17 @@
-"""Figures (matplotlib, imported inside each function so that statistics need no plotting stack)."""
+"""Figures (matplotlib, imported inside each function so that statistics need no plotting stack).
+
+Every function draws on ``ax`` when given, else on a new :class:`matplotlib.figure.Figure`
+of :data:`FIGSIZE` inches (no pyplot state, so any backend or none works), and returns the
+Axes; ``ax.figure`` is the Figure. :func:`figure_bytes` and :func:`save_figure` write PNG and
+SVG reproducibly (fixed SVG hash salt, no date or software stamp).
+"""
 
 from __future__ import annotations
 
+import io
+import math
 import os
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,18 +19,110 @@ import numpy as np
 from compare.powerlaw import PowerLawFit
 from compare.spectrum import Spectrum
 
+#: Size of a new figure in inches; at :data:`DPI` a PNG is 770 x 484 pixels.
+FIGSIZE = (7.0, 4.4)
+#: Rank plots are larger: their legend sits below the axes. 880 x 660 pixels at :data:`DPI`.
+RANK_FIGSIZE = (8.0, 6.0)
+DPI = 110
+#: Rank-size plots draw at most this many points per spectrum (log-spaced ranks), so that
+#: spectra of thousands of values stay legible and light in SVG.
+MAX_POINTS = 300
+#: SVG element ids are hashed with this salt instead of a random one (reproducible files).
+SVG_HASHSALT = "hessian-spectra"
+MARKERS = {"protein": "o", "network": "^"}
+KIND_COLORS = {"protein": "tab:blue", "network": "tab:orange"}
+#: tab10 colours per kind: cool ones for proteins, warm ones for networks, so that the two
+#: families stay apart in an overlay while every spectrum has its own colour.
+KIND_PALETTES = {
+    "protein": ("tab:blue", "tab:green", "tab:purple", "tab:cyan", "tab:olive", "tab:gray", "navy", "teal"),
+    "network": ("tab:orange", "tab:red", "tab:brown", "tab:pink", "gold", "darkred", "coral", "maroon"),
+}
+
+
+def _new_axes(ax, figsize=FIGSIZE):
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig.add_subplot()
+
+
+def _thin(n: int, max_points: int) -> np.ndarray:
+    """Indices 0..n-1, log-spaced down to about ``max_points`` when n is larger."""
+    if n <= max_points:
+        return np.arange(n)
+    idx = np.unique(np.round(np.logspace(0, math.log10(n), max_points)).astype(int) - 1)
+    return idx[idx < n]
+
+
+def _palette(kinds: Sequence[str]) -> list:
+    """A colour per spectrum, from its kind's family (:data:`KIND_PALETTES`), cycling when exhausted."""
+    used = {kind: 0 for kind in KIND_PALETTES}
+    colors = []
+    for kind in kinds:
+        family = KIND_PALETTES.get(kind, KIND_PALETTES["protein"])
+        colors.append(family[used.get(kind, 0) % len(family)])
+        used[kind] = used.get(kind, 0) + 1
+    return colors
+
+
+def _rank_lines(ax, series, fits, colors, max_points: int, what: str) -> None:
+    lowest = 1.0
+    for (label, kind, values), fit, color in zip(series, fits, colors, strict=True):
+        y = values / values[0]
+        idx = _thin(y.size, max_points)
+        lowest = min(lowest, float(y[-1]))
+        text = f"{label} ({kind})"
+        if fit is not None:
+            verdict = "power law" if fit.is_power_law else "not a power law"
+            text += f": s = {fit.s:.3g}, K = {fit.k}, {verdict}"
+        ax.loglog(
+            idx + 1, y[idx], MARKERS.get(kind, "."), ms=3, color=color, alpha=0.8, mec="none", label=text
+        )
+        if fit is not None:
+            k = np.unique(np.round(np.logspace(0, math.log10(fit.k), 60)))
+            ax.loglog(k, fit.x_min / values[0] * (k / fit.k) ** (-fit.s), "-", color=color, lw=1.3)
+            ax.axvline(fit.k, color=color, ls=":", lw=0.9)
+    # A poor fit's line can run decades away from the data; keep the data's range in view.
+    ax.set_ylim(lowest / 2.0, 2.0)
+    ax.set_xlabel("rank k")
+    ax.set_ylabel(f"normalised value  ${what}_k / {what}_1$")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(
+        fontsize=7.5, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, markerscale=2.5
+    )
+
+
+def _as_list(spectra, fits, colors):
+    if isinstance(spectra, Spectrum):
+        spectra = [spectra]
+    if fits is None or isinstance(fits, PowerLawFit):
+        fits = [fits] * len(spectra)
+    if len(fits) != len(spectra):
+        raise ValueError(f"got {len(spectra)} spectra but {len(fits)} fits")
+    if colors is None:
+        colors = _palette([s.kind for s in spectra])
+    elif len(colors) != len(spectra):
+        raise ValueError(f"got {len(spectra)} spectra but {len(colors)} colours")
+    return list(spectra), list(fits), list(colors)
+
 
 def rank_size(
     spectra: Sequence[Spectrum] | Spectrum,
     fits: Sequence[PowerLawFit | None] | PowerLawFit | None = None,
     *,
     ax=None,
+    colors: Sequence | None = None,
+    max_points: int = MAX_POINTS,
+    title: str | None = None,
 ):
     """Rank-size plot of normalised spectra ``x_k / x_1`` on log-log axes, with fitted lines.
 
     The fitted power law appears as its rank-size line: a fraction ``(x / x_min)^(1 - beta)``
     of the K kept values exceeds ``x``, so ``x_k = x_min (k / K)^(-s)``, drawn over the kept
-    ranks ``1..K``; a dotted vertical line marks ``K``.
+    ranks ``1..K``; a dotted vertical line marks ``K`` (paper Figures 1 and 9). Spectra are
+    told apart by colour (one each) and marker (circle: protein, triangle: network).
 
     Parameters
     ----------
@@ -29,52 +130,363 @@ def rank_size(
     fits : PowerLawFit or sequence (same length, None entries allowed), optional
     ax : matplotlib Axes, optional
         Draw here; default a new figure.
+    colors : sequence of matplotlib colours, optional
+        One per spectrum; default cool colours for proteins, warm ones for networks.
+    max_points : int
+        Points drawn per spectrum (log-spaced ranks); the fit uses every value.
+    title : str, optional
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    import matplotlib
-
-    if ax is None:
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5.5, 4.2), constrained_layout=True)
-    if isinstance(spectra, Spectrum):
-        spectra = [spectra]
-    if fits is None or isinstance(fits, PowerLawFit):
-        fits = [fits] * len(spectra) if fits is not None else [None] * len(spectra)
-    if len(fits) != len(spectra):
-        raise ValueError(f"got {len(spectra)} spectra but {len(fits)} fits")
-    for spectrum, fit in zip(spectra, fits, strict=True):
-        y = spectrum.normalized()
-        rank = np.arange(1, y.size + 1)
-        (line,) = ax.loglog(rank, y, ".", ms=3, label=f"{spectrum.name} ({spectrum.kind})")
-        if fit is not None:
-            k = np.arange(1, fit.k + 1)
-            verdict = "power law" if fit.is_power_law else "not a power law"
-            ax.loglog(
-                k,
-                fit.x_min / spectrum.values[0] * (k / fit.k) ** (-fit.s),
-                "-",
-                color=line.get_color(),
-                lw=1.2,
-                label=f"fit s = {fit.s:.3f}, β = {fit.beta:.3f} ± {fit.sigma:.3f} ({verdict})",
-            )
-            ax.axvline(fit.k, color=line.get_color(), ls=":", lw=0.8)
-    ax.set_xlabel("rank k")
-    ax.set_ylabel("normalised value  x_k / x_1")
-    ax.set_title("Rank-size plot (dotted line: K, the last kept value)")
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(True, which="major", alpha=0.3)
+    spectra, fits, colors = _as_list(spectra, fits, colors)
+    ax = _new_axes(ax, RANK_FIGSIZE)
+    series = [(s.name, s.kind, s.values) for s in spectra]
+    _rank_lines(ax, series, fits, colors, max_points, "x")
+    ax.set_title(title or "Rank-size plot (solid: fitted power law; dotted: K, the last kept value)")
     return ax
 
 
-def save_figure(ax, path: str | os.PathLike, *, dpi: int = 150) -> None:
-    """Save the figure holding ``ax`` (format from the suffix) and close it."""
-    import matplotlib.pyplot as plt
+def eigengap_rank(
+    spectra: Sequence[Spectrum] | Spectrum,
+    fits: Sequence[PowerLawFit | None] | PowerLawFit | None = None,
+    *,
+    ax=None,
+    colors: Sequence | None = None,
+    max_points: int = MAX_POINTS,
+    title: str | None = None,
+):
+    """Rank plot of the normalised eigengaps ``delta_k / delta_1`` (paper Figure 2).
 
-    fig = ax.figure
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    ``delta`` is :func:`compare.eigengaps` of each spectrum; ``fits`` are fits of those gaps
+    (e.g. ``fit_power_law(eigengaps(values), k=K)``), drawn as in :func:`rank_size`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from compare.powerlaw import eigengaps
+
+    spectra, fits, colors = _as_list(spectra, fits, colors)
+    ax = _new_axes(ax, RANK_FIGSIZE)
+    series = []
+    for s in spectra:
+        gaps = eigengaps(s.values)
+        if gaps.size == 0:
+            raise ValueError(f"spectrum {s.name!r} has no positive eigengap")
+        series.append((s.name, s.kind, gaps))
+    _rank_lines(ax, series, fits, colors, max_points, r"\delta")
+    ax.set_title(title or r"Eigengaps $\delta_k = x_k - x_{k+1}$, sorted (solid: fit; dotted: K)")
+    return ax
+
+
+def _by_kind(fits, column: str):
+    for kind in ("protein", "network"):
+        part = fits[(fits["kind"] == kind) & fits[column].notna()]
+        if len(part):
+            yield kind, part[column].astype(float).to_numpy()
+
+
+def s_histogram(fits, *, ax=None, bins: int = 30):
+    """Histogram of the Zipf slope s, one colour per kind, with s = 1 marked (paper Figure 10).
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        Columns ``kind`` and ``s`` (e.g. :func:`compare.report.fit_many`).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax)
+    groups = list(_by_kind(fits, "s"))
+    if not groups:
+        raise ValueError("no s values to plot")
+    edges = np.histogram_bin_edges(np.concatenate([g for _, g in groups]), bins=bins)
+    for kind, x in groups:
+        ax.hist(x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=f"{kind}s (n = {x.size})")
+    ax.axvline(1.0, color="black", ls="--", lw=1, label="s = 1")
+    ax.set_xlabel("Zipf slope s = 1 / (β − 1)")
+    ax.set_title("Distribution of the power-law slope s")
+    _count_axis(ax)
+    return ax
+
+
+def _count_axis(ax) -> None:
+    """Integer counts on y, and headroom above the bars for the legend."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_ylabel("number of spectra")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.45)
+    ax.legend(fontsize=8, loc="upper right", framealpha=0.95, edgecolor="none")
+
+
+def ratio_histogram(fits, *, ax=None, bins: int = 30):
+    """Histogram of d_ks / d_c (Massey's d_c; outlined: the fitted-beta d_c) with d_ks = d_c marked.
+
+    Spectra to the left of the line pass the KS test (paper Figure 10).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax)
+    groups = list(_by_kind(fits, "d_ks_over_d_c"))
+    if not groups:
+        raise ValueError("no d_ks / d_c values to plot")
+    fitted = dict(_by_kind(fits, "d_ks_over_d_c_fitted")) if "d_ks_over_d_c_fitted" in fits else {}
+    pooled = np.concatenate([g for _, g in groups] + list(fitted.values()) + [np.array([0.0, 1.05])])
+    edges = np.histogram_bin_edges(pooled, bins=bins)
+    for kind, x in groups:
+        ax.hist(
+            x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=f"{kind}s, Massey d_c (n = {x.size})"
+        )
+        if kind in fitted:
+            ax.hist(
+                fitted[kind],
+                bins=edges,
+                histtype="step",
+                lw=1.3,
+                color=KIND_COLORS[kind],
+                label=f"{kind}s, fitted-β d_c",
+            )
+    ax.axvline(1.0, color="tab:red", ls="--", lw=1.2, label="d_ks = d_c (rejected to the right)")
+    ax.set_xlabel("KS distance over its critical value, d_ks / d_c")
+    ax.set_title("KS test: d_ks / d_c (below 1: power law)")
+    _count_axis(ax)
+    return ax
+
+
+def s_versus_size(fits, *, ax=None, reference=None):
+    """s against protein size 3N, with the Table-13 bins and (optionally) the paper's bin means.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        Columns ``kind``, ``n_residues``, ``s``, ``sigma``, ``beta``; protein rows with
+        ``n_residues`` are drawn, error bars ``s^2 sigma`` (the standard error of s).
+    reference : pandas.DataFrame, optional
+        :func:`compare.tables.read_paper_reference`; Table 13's mean s per bin is drawn.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from compare.summary import SIZE_BINS
+
+    ax = _new_axes(ax)
+    part = fits[(fits["kind"] == "protein") & fits["n_residues"].notna()]
+    if not len(part):
+        raise ValueError("no protein with a known size (meta n_residues) to plot")
+    three_n = 3 * part["n_residues"].astype(float).to_numpy()
+    s = part["s"].astype(float).to_numpy()
+    err = s**2 * part["sigma"].astype(float).to_numpy()
+    ax.errorbar(
+        three_n,
+        s,
+        yerr=err,
+        fmt="o",
+        ms=4,
+        color=KIND_COLORS["protein"],
+        elinewidth=0.8,
+        capsize=2,
+        label=f"proteins (n = {s.size}), ± standard error",
+    )
+    for low, _ in SIZE_BINS[1:]:
+        ax.axvline(low, color="grey", ls=":", lw=0.8)
+    if reference is not None:
+        paper = reference[(reference["kind"] == "protein") & (reference["table"] == 13)].set_index("name")
+        for i, (low, high) in enumerate(SIZE_BINS):
+            label = f"{low}-{high}"
+            if label in paper.index:
+                ax.hlines(
+                    paper.loc[label, "s"],
+                    low,
+                    high,
+                    color="black",
+                    lw=1.5,
+                    label="paper, mean s per 3N bin (Table 13)" if i == 0 else None,
+                )
+    ax.set_xscale("log")
+    ax.set_xlabel("protein size 3N (N = C-alpha atoms; log scale)")
+    ax.set_ylabel("Zipf slope s")
+    ax.set_title("s against protein size (dotted: Table 13 bin edges)")
+    ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def s_versus(fits, column: str, *, ax=None, xlabel: str | None = None, kind: str = "network"):
+    """s of the ``kind`` rows against ``column`` (log x), points labelled by name (paper Figure 16).
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+    column : str
+        E.g. ``"x_1"`` (the top eigenvalue) or ``"trace"`` (Hessian trace from the meta).
+    xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax)
+    part = fits[(fits["kind"] == kind) & fits[column].notna()]
+    if not len(part):
+        raise ValueError(f"no {kind} spectrum with a value of {column!r} to plot")
+    x = part[column].astype(float).to_numpy()
+    s = part["s"].astype(float).to_numpy()
+    colors = ["tab:green" if ok else "tab:red" for ok in part["is_power_law"].astype(bool)]
+    ax.scatter(x, s, c=colors, s=25, zorder=3)
+    for xi, si, name in zip(x, s, part["name"], strict=True):
+        ax.annotate(str(name), (xi, si), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    ax.scatter([], [], c="tab:green", s=25, label="power law (KS passed)")
+    ax.scatter([], [], c="tab:red", s=25, label="not a power law")
+    if np.all(x > 0):
+        ax.set_xscale("log")
+    ax.margins(x=0.2, y=0.15)
+    ax.set_xlabel(xlabel or column)
+    ax.set_ylabel("Zipf slope s")
+    ax.set_title(f"s against {xlabel or column} ({kind}s)")
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+def _overlay(fits, kind: str, limit: int) -> list[int]:
+    """Up to ``limit`` row positions of ``kind``, spread evenly over the spectrum sizes."""
+    part = fits[fits["kind"] == kind].sort_values("n_modes", kind="stable")
+    positions = [fits.index.get_loc(i) for i in part.index]
+    if len(positions) <= limit:
+        return positions
+    picks = (
+        sorted({round(j * (len(positions) - 1) / (limit - 1)) for j in range(limit)}) if limit > 1 else [0]
+    )
+    return [positions[j] for j in picks]
+
+
+def report_figures(
+    spectra: Sequence[Spectrum], fits, *, reference=None, alpha: float = 0.05, overlay: int = 6
+) -> list[tuple[str, object, str]]:
+    """The figures of ``compare report``: (name, Figure, caption) for each that the data allow.
+
+    Parameters
+    ----------
+    spectra : sequence of Spectrum
+    fits : pandas.DataFrame
+        :func:`compare.tables.fit_many` of ``spectra`` (same order).
+    reference : pandas.DataFrame, optional
+        The paper's table (:func:`compare.tables.read_paper_reference`).
+    alpha : float
+        KS significance of the fits drawn.
+    overlay : int
+        Spectra of each kind in the rank-size and eigengap overlays, spread over sizes.
+    """
+    from compare.powerlaw import eigengaps, fit_power_law
+
+    figures = []
+    chosen = _overlay(fits, "protein", overlay) + _overlay(fits, "network", overlay)
+    subset = [spectra[i] for i in chosen]
+    ks = [int(fits.iloc[i]["k"]) for i in chosen]
+    shown = (
+        ""
+        if len(chosen) == len(spectra)
+        else f" ({len(chosen)} of {len(spectra)} spectra, spread over sizes)"
+    )
+    spectrum_fits = [fit_power_law(s.values, k=k, alpha=alpha) for s, k in zip(subset, ks, strict=True)]
+    ax = rank_size(subset, spectrum_fits)
+    figures.append(
+        (
+            "rank_size",
+            ax.figure,
+            "Rank-size plot of the normalised spectra x_k / x_1 on log-log axes, "
+            f"with each fitted power law (solid) and its K (dotted){shown}. Paper Figures 1 and 9.",
+        )
+    )
+    gap_fits = []
+    for s, k in zip(subset, ks, strict=True):
+        gaps = eigengaps(s.values)
+        gap_fits.append(fit_power_law(gaps, k=min(k, gaps.size), alpha=alpha) if gaps.size >= 2 else None)
+    ax = eigengap_rank(subset, gap_fits)
+    figures.append(
+        (
+            "eigengaps",
+            ax.figure,
+            "Eigengaps δ_k = x_k − x_{k+1} of the same spectra, sorted descending "
+            f"and normalised by the largest, with their power-law fits{shown}. Paper Figure 2: the gap "
+            "slope is near s + 1.",
+        )
+    )
+    ax = s_histogram(fits)
+    figures.append(("s_histogram", ax.figure, "Distribution of the Zipf slope s, by kind (paper Figure 10)."))
+    ax = ratio_histogram(fits)
+    figures.append(
+        (
+            "ratio_histogram",
+            ax.figure,
+            "d_ks / d_c by kind: filled, Massey's d_c; outlined, the "
+            "fitted-β d_c. Spectra left of the dashed line pass the KS test (paper Figure 10).",
+        )
+    )
+    proteins = fits[fits["kind"] == "protein"]
+    if len(proteins) and proteins["n_residues"].notna().any():
+        ax = s_versus_size(fits, reference=reference)
+        figures.append(
+            (
+                "s_versus_size",
+                ax.figure,
+                "s against protein size 3N with its standard error; black "
+                "segments: the paper's mean s per Table-13 bin (9166 proteins).",
+            )
+        )
+    networks = fits[fits["kind"] == "network"]
+    if len(networks):
+        ax = s_versus(fits, "x_1", xlabel="top eigenvalue λ_1")
+        figures.append(
+            (
+                "s_versus_top_eigenvalue",
+                ax.figure,
+                "Networks: s against the top Hessian eigenvalue (paper Figure 16).",
+            )
+        )
+        if networks["trace"].notna().any():
+            ax = s_versus(fits, "trace", xlabel="Hessian trace (meta 'trace')")
+            figures.append(
+                ("s_versus_trace", ax.figure, "Networks: s against the Hessian trace (paper Figure 16).")
+            )
+    return figures
+
+
+def _figure(ax_or_fig):
+    return ax_or_fig if hasattr(ax_or_fig, "savefig") else ax_or_fig.figure
+
+
+def figure_bytes(ax_or_fig, fmt: str, *, dpi: int = DPI) -> bytes:
+    """The figure as ``fmt`` ("png" or "svg") bytes, reproducibly (no date, fixed SVG ids).
+
+    A figure of :data:`FIGSIZE` gives a PNG of ``FIGSIZE * dpi`` pixels.
+    """
+    import matplotlib
+
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"fmt must be 'png' or 'svg', got {fmt!r}")
+    metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
+        _figure(ax_or_fig).savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
+    return buf.getvalue()
+
+
+def save_figure(ax, path: str | os.PathLike, *, dpi: int = 150) -> None:
+    """Save the figure holding ``ax`` (an Axes or a Figure; format from the suffix) and close it."""
+    fig = _figure(ax)
+    suffix = os.fspath(path).rsplit(".", 1)[-1].lower()
+    if suffix in ("png", "svg"):
+        with open(path, "wb") as fh:
+            fh.write(figure_bytes(fig, suffix, dpi=dpi))
+    else:
+        fig.savefig(path, dpi=dpi)
+    if "matplotlib.pyplot" in sys.modules:  # a figure made by pyplot is held by it until closed
+        sys.modules["matplotlib.pyplot"].close(fig)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,7 @@ def load_spectrum(path: str | os.PathLike) -> Spectrum:
             header_text = str(archive["header"][()])
     except SpectrumFileError:
         raise
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # BadZipFile: truncated or corrupt
         raise SpectrumFileError(f"{path}: not a readable .npz spectrum file ({exc})") from None
     try:
         header = json.loads(header_text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +108,11 @@ def test_load_errors_name_the_file(tmp_path):
     )
     with pytest.raises(SpectrumFileError, match="version"):
         load_spectrum(future)
+
+
+def test_truncated_archive_is_a_spectrum_file_error(tmp_path):
+    path = Spectrum("t", "protein", [3.0, 2.0, 1.0]).save(tmp_path / "t.spectrum.npz")
+    data = Path(path).read_bytes()
+    Path(path).write_bytes(data[: len(data) // 2])
+    with pytest.raises(SpectrumFileError, match="t.spectrum.npz: not a readable .npz"):
+        load_spectrum(path)

@@ -1,0 +1,695 @@
+"""``compare report``: fit many spectra and write one self-contained HTML report with its tables and figures.
+
+Inputs are spectrum files (``*.spectrum.npz``), folders searched recursively for them, and
+protein batch result folders of ``enmspec batch`` (recognised by ``results.parquet``, or
+``rows.jsonl`` beside ``spectra/``), whose failed or excluded rows are listed as not analysed.
+Every number is refitted from the spectrum values (:func:`compare.tables.fit_many`); rows a
+batch stored are checked against the refit. The output folder receives ``report.html`` (tables
+and PNG figures embedded: one file that opens offline), ``report.md``, ``tables/*.csv``,
+``figures/*.png`` and ``*.svg``, ``settings.json`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from compare.errors import SpectrumFileError
+from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
+from compare.spectrum import SUFFIX, Spectrum, load_spectrum
+from compare.tables import (
+    FITTED_N_SIM,
+    DisplayTable,
+    KRule,
+    default_rules,
+    eigengap_fits,
+    fit_many,
+    format_table,
+    kind_comparison,
+    likelihood_table,
+    paper_comparison,
+    read_paper_reference,
+    size_summary,
+)
+
+__all__ = ["ReportSettings", "collect_inputs", "fit_many", "write_report"]
+
+#: Every table and figure a report may write; a rerun into the same folder removes those it
+#: no longer writes, so that the folder never mixes two reports.
+TABLE_NAMES = (
+    "settings", "fits", "networks", "proteins", "protein_size_bins", "proteins_vs_networks",
+    "paper_comparison", "eigengaps", "likelihood_ratios", "not_analysed",
+)  # fmt: skip
+FIGURE_NAMES = (
+    "rank_size", "eigengaps", "s_histogram", "ratio_histogram", "s_versus_size",
+    "s_versus_top_eigenvalue", "s_versus_trace",
+)  # fmt: skip
+#: Relative tolerance of the check of a batch's stored row against our refit.
+STORED_ROW_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Options of :func:`write_report`, validated on creation.
+
+    Attributes
+    ----------
+    protein, network : KRule
+        K rule per kind: default proteins the paper's top 10 % of the modes, networks
+        K = 1000 (all values, with a note, when a spectrum has fewer).
+    alpha : float
+        KS significance (Massey's table: 0.2, 0.15, 0.1, 0.05, 0.01).
+    bootstrap : int
+        Samples of the bootstrap p-value (0: off; else >= 100).
+    seed : int
+        Seed of the simulated KS null distributions.
+    jobs : int
+        Processes for the null distributions.
+    lr : bool
+        Add likelihood-ratio tests (:mod:`compare.likelihood`).
+    figures : bool
+        Draw the figures.
+    overlay : int
+        Spectra of each kind drawn in the rank-size and eigengap overlays (spread over sizes).
+    reference : str, optional
+        The paper's table (default ``data/paper_reference.csv``).
+    title : str
+    """
+
+    protein: KRule = field(default_factory=lambda: default_rules()["protein"])
+    network: KRule = field(default_factory=lambda: default_rules()["network"])
+    alpha: float = 0.05
+    bootstrap: int = 0
+    seed: int = 0
+    jobs: int = 1
+    lr: bool = False
+    figures: bool = True
+    overlay: int = 6
+    reference: str | None = None
+    title: str = "Power-law Hessian spectra"
+
+    def __post_init__(self) -> None:
+        for name in ("protein", "network"):
+            if not isinstance(getattr(self, name), KRule):
+                raise TypeError(f"{name} must be a KRule, got {type(getattr(self, name)).__name__}")
+        critical_value(2, self.alpha)
+        if isinstance(self.bootstrap, bool) or not (self.bootstrap == 0 or self.bootstrap >= 100):
+            raise ValueError(f"bootstrap must be 0 (off) or >= 100, got {self.bootstrap!r}")
+        if isinstance(self.jobs, bool) or int(self.jobs) < 1:
+            raise ValueError(f"jobs must be >= 1, got {self.jobs!r}")
+        if int(self.overlay) < 1:
+            raise ValueError(f"overlay must be >= 1, got {self.overlay!r}")
+
+
+@dataclass(frozen=True)
+class CollectedInputs:
+    """Spectra found in the inputs, where each came from, and what could not be analysed."""
+
+    spectra: tuple
+    sources: tuple
+    stored_rows: tuple
+    not_analysed: tuple
+    batches: tuple
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report: a heading, text, notes, tables and figures (name, PNG bytes, caption)."""
+
+    title: str
+    paragraphs: Sequence[str] = ()
+    notes: Sequence[str] = ()
+    tables: Sequence[DisplayTable] = ()
+    figures: Sequence[tuple] = ()
+
+
+def _is_batch(folder: Path) -> bool:
+    return (folder / "results.parquet").is_file() or (
+        (folder / "rows.jsonl").is_file() and (folder / "spectra").is_dir()
+    )
+
+
+def _journal_rows(path: Path) -> list[dict]:
+    """Rows of an ``enmspec batch`` journal, the last of each input winning; a cut line is ignored."""
+    rows: dict[str, dict] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            rows[row.get("path") or row.get("id")] = row
+    return list(rows.values())
+
+
+def _plain(value):
+    """pandas/numpy scalars and missing values -> plain Python (None for missing)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    try:
+        if value != value:  # NaN, pd.NA raises TypeError
+            return None
+    except TypeError:
+        return None
+    return value
+
+
+def _entry_stem(path: str) -> str:
+    base = Path(path).name
+    if base.lower().endswith(".gz"):
+        base = base[:-3]
+    return os.path.splitext(base)[0]
+
+
+def read_batch(folder: str | os.PathLike) -> tuple[list, list, list, list, dict]:
+    """A protein batch folder -> (spectra, sources, stored rows, not-analysed rows, batch info).
+
+    The rows come from ``results.parquet`` (else from the ``rows.jsonl`` journal of an
+    interrupted batch); each ``done`` row's values from ``spectra/<entry>.spectrum.npz``.
+    Rows with another status, or whose spectrum file is missing or unreadable, are returned
+    as not analysed, with their error.
+    """
+    folder = Path(folder)
+    if (folder / "results.parquet").is_file():
+        import pandas as pd
+
+        try:
+            table = pd.read_parquet(folder / "results.parquet")
+        except (OSError, ValueError) as exc:
+            raise SpectrumFileError(f"{folder / 'results.parquet'}: unreadable ({exc})") from None
+        rows = [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]
+    else:
+        rows = _journal_rows(folder / "rows.jsonl")
+    settings = {}
+    if (folder / "settings.json").is_file():
+        settings = json.loads((folder / "settings.json").read_text())
+    files = {p.name[: -len(SUFFIX)].lower(): p for p in (folder / "spectra").glob(f"*{SUFFIX}")}
+    spectra, sources, stored, missing = [], [], [], []
+    for row in rows:
+        name = str(row.get("id") or _entry_stem(str(row.get("path", "?"))))
+        if row.get("status") != "done":
+            missing.append(
+                {
+                    "name": name,
+                    "source": str(row.get("path")),
+                    "status": row.get("status"),
+                    "error": row.get("error") or "",
+                }
+            )
+            continue
+        path = files.get(_entry_stem(str(row.get("path", ""))).lower()) or files.get(name.lower())
+        if path is None:
+            missing.append(
+                {
+                    "name": name,
+                    "source": str(row.get("path")),
+                    "status": "no spectrum",
+                    "error": f"no {SUFFIX} file for this entry in {folder / 'spectra'}",
+                }
+            )
+            continue
+        try:
+            spectrum = load_spectrum(path)
+        except SpectrumFileError as exc:
+            missing.append({"name": name, "source": str(path), "status": "unreadable", "error": str(exc)})
+            continue
+        spectra.append(spectrum)
+        sources.append(str(path))
+        stored.append(row)
+    info = {"path": str(folder), "rows": len(rows), "settings": settings}
+    return spectra, sources, stored, missing, info
+
+
+def _spectrum_files(folder: Path) -> Iterable[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(SUFFIX) and not name.startswith("."):
+                yield Path(root) / name
+
+
+def collect_inputs(inputs: Iterable) -> CollectedInputs:
+    """Spectra from spectrum files, folders of them, batch folders and :class:`Spectrum` objects.
+
+    A folder is a batch when it holds ``results.parquet`` (or ``rows.jsonl`` and ``spectra/``);
+    otherwise it is searched recursively (hidden names skipped) and any batch folder inside
+    it is read as a batch. A file found twice counts once.
+
+    Raises
+    ------
+    SpectrumFileError
+        A missing path, a file that is not a readable spectrum, a folder without any; the
+        message names the path.
+    """
+    spectra, sources, stored, missing, batches = [], [], [], [], []
+    seen: set[Path] = set()
+
+    def add(spectrum: Spectrum, source: str, row=None) -> None:
+        spectra.append(spectrum)
+        sources.append(source)
+        stored.append(row)
+
+    for item in inputs:
+        if isinstance(item, Spectrum):
+            add(item, "(in memory)")
+            continue
+        path = Path(item)
+        files: list[Path] = []
+        batch_dirs: list[Path] = []
+        if path.is_dir():
+            if _is_batch(path):
+                batch_dirs = [path]
+            else:
+                found = list(_spectrum_files(path))
+                batch_dirs = sorted({p.parent.parent for p in found if _is_batch(p.parent.parent)})
+                files = [p for p in found if p.parent.parent not in batch_dirs]
+                if not found:
+                    raise SpectrumFileError(f"{path}: no {SUFFIX} files and not a batch result folder")
+        elif path.is_file():
+            if not path.name.endswith(".npz"):
+                raise SpectrumFileError(
+                    f"{path}: not a spectrum file (expected {SUFFIX}, a folder of them or a batch folder)"
+                )
+            if path.stat().st_size == 0:
+                raise SpectrumFileError(f"{path}: the file is empty")
+            files = [path]
+        else:
+            raise SpectrumFileError(f"{path}: no such file or folder")
+        for folder in batch_dirs:
+            if folder.resolve() in seen:
+                continue
+            seen.add(folder.resolve())
+            b_spectra, b_sources, b_rows, b_missing, info = read_batch(folder)
+            for s, src, row in zip(b_spectra, b_sources, b_rows, strict=True):
+                seen.add(Path(src).resolve())
+                add(s, src, row)
+            missing.extend(b_missing)
+            batches.append(info)
+        for file in files:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                add(load_spectrum(file), str(file))
+    if not spectra:
+        raise ValueError("no spectrum to report on" + (" (no batch row was analysed)" if missing else ""))
+    return CollectedInputs(tuple(spectra), tuple(sources), tuple(stored), tuple(missing), tuple(batches))
+
+
+def _check_stored(fits, stored_rows: Sequence) -> list[str]:
+    """Compare a batch's stored fit with our refit where K agrees; notes for the report."""
+    notes, checked = [], 0
+    for i, row in enumerate(stored_rows):
+        if row is None or row.get("k") is None or int(row["k"]) != int(fits.iloc[i]["k"]):
+            continue
+        checked += 1
+        for q in ("beta", "d_ks", "s"):
+            ours, theirs = float(fits.iloc[i][q]), row.get(q)
+            if theirs is None or not math.isclose(ours, float(theirs), rel_tol=STORED_ROW_RTOL):
+                notes.append(
+                    f"{fits.iloc[i]['name']}: refitted {q} = {ours:.6g} differs from the batch's "
+                    f"stored {theirs!r}"
+                )
+    if checked:
+        notes.insert(
+            0,
+            f"{checked} batch row(s) refitted at the batch's own K: "
+            + ("all agree with the stored values." if not notes else "see the differences below."),
+        )
+    return notes
+
+
+def _settings_rows(settings: ReportSettings, collected: CollectedInputs, reference_path: str) -> list[tuple]:
+    rows = [
+        ("K rule, proteins", settings.protein.describe()),
+        ("K rule, networks", settings.network.describe()),
+        ("KS significance α", f"{settings.alpha:g}: Massey d_c = {MASSEY_COEFFICIENTS[settings.alpha]} / √K"),
+        (
+            "fitted-β critical value",
+            f"(1 − α) quantile of {FITTED_N_SIM} simulated d_ks with β refitted "
+            f"(compare.fitted_critical_value), seed {settings.seed}",
+        ),
+        (
+            "bootstrap p-value",
+            f"{settings.bootstrap} samples (compare.ks_p_value), seed {settings.seed}"
+            if settings.bootstrap
+            else "off (--bootstrap N)",
+        ),
+        ("likelihood-ratio tests", "on" if settings.lr else "off (--lr)"),
+        ("paper numbers", f"{reference_path} (Xie et al. 2022, Tables 6-11, 13)"),
+    ]
+    for info in collected.batches:
+        s = info["settings"]
+        rule = (
+            f"top {s['top']}"
+            if s.get("top")
+            else f"top {100 * s['fraction']:g} %"
+            if s.get("fraction")
+            else "?"
+        )
+        rows.append(
+            (
+                f"batch {info['path']}",
+                f"{info['rows']} rows; ANM cutoff {s.get('cutoff', '?')} Å, "
+                f"γ {s.get('gamma', '?')}, batch K rule {rule}, α {s.get('alpha', '?')}, "
+                f"solver {s.get('solver', '?')}, chains {s.get('chains') or 'all'}",
+            )
+        )
+    return rows
+
+
+def write_report(
+    inputs: Iterable | str | os.PathLike | Spectrum,
+    out: str | os.PathLike,
+    *,
+    settings: ReportSettings | None = None,
+) -> Path:
+    """Fit every input spectrum and write the report folder; returns the path of ``report.html``.
+
+    Parameters
+    ----------
+    inputs : path-like, Spectrum, or an iterable of them
+        Spectrum files, folders (recursive), batch result folders, Spectrum objects.
+    out : path-like
+        Output folder (created): ``report.html``, ``report.md``, ``tables/*.csv``,
+        ``figures/*.png|svg``, ``settings.json``, ``summary.json``.
+    settings : ReportSettings, optional
+
+    Raises
+    ------
+    SpectrumFileError, ValueError
+        Bad inputs (named in the message) or a spectrum shorter than its K.
+    RuntimeError
+        ``lr`` asked for and :mod:`compare.likelihood` unavailable.
+    """
+    settings = settings or ReportSettings()
+    inputs = [inputs] if isinstance(inputs, (str, os.PathLike, Spectrum)) else list(inputs)
+    collected = collect_inputs(inputs)
+    spectra = list(collected.spectra)
+    for spectrum, source in zip(spectra, collected.sources, strict=True):
+        rule = settings.protein if spectrum.kind == "protein" else settings.network
+        try:
+            rule.resolve(spectrum)
+        except ValueError as exc:
+            raise SpectrumFileError(f"{source}: {exc}") from None
+    fits = fit_many(
+        spectra,
+        rules={"protein": settings.protein, "network": settings.network},
+        alpha=settings.alpha,
+        bootstrap=settings.bootstrap,
+        seed=settings.seed,
+        jobs=settings.jobs,
+        sources=collected.sources,
+    )
+    reference_path = settings.reference or str(Path("data") / "paper_reference.csv")
+    notes = _check_stored(fits, collected.stored_rows)
+    try:
+        reference = read_paper_reference(settings.reference)
+    except FileNotFoundError as exc:
+        if settings.reference is not None:
+            raise
+        reference, reference_path = None, "not found: no paper columns"
+        notes.append(f"{exc}; the paper's numbers are left out")
+    notes += [f"{r['name']}: {r['note']}" for r in fits.to_dict("records") if r["note"]]
+    tables = {"fits": fits}
+    networks = fits[fits["kind"] == "network"]
+    proteins = fits[fits["kind"] == "protein"]
+    if len(networks):
+        tables["networks"] = networks.reset_index(drop=True)
+    if len(proteins):
+        tables["proteins"] = proteins.reset_index(drop=True)
+        tables["protein_size_bins"] = size_summary(fits, reference)
+    tables["proteins_vs_networks"] = kind_comparison(fits)
+    comparison = paper_comparison(spectra, reference) if reference is not None else []
+    if len(comparison):
+        tables["paper_comparison"] = comparison
+    tables["eigengaps"] = eigengap_fits(spectra, fits, alpha=settings.alpha)
+    if settings.lr:
+        tables["likelihood_ratios"] = likelihood_table(spectra, fits)
+    import pandas as pd
+
+    not_analysed = pd.DataFrame(list(collected.not_analysed), columns=["name", "source", "status", "error"])
+    if len(not_analysed):
+        tables["not_analysed"] = not_analysed
+    settings_rows = _settings_rows(settings, collected, reference_path)
+    tables["settings"] = pd.DataFrame(settings_rows, columns=["setting", "value"])
+
+    out = Path(out)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    _remove_stale(out, tables)
+    for name, table in tables.items():
+        table.to_csv(out / "tables" / f"{name}.csv", index=False)
+    figures = []
+    if settings.figures:
+        from compare.plots import figure_bytes, report_figures
+
+        (out / "figures").mkdir(exist_ok=True)
+        for name, fig, caption in report_figures(
+            spectra, fits, reference=reference, alpha=settings.alpha, overlay=settings.overlay
+        ):
+            png = figure_bytes(fig, "png")
+            (out / "figures" / f"{name}.png").write_bytes(png)
+            (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
+            figures.append((name, png, caption))
+    sections = _sections(tables, figures, notes, settings, collected)
+    (out / "report.md").write_text(render_markdown(settings.title, sections), encoding="utf-8")
+    summary = _summary(out, tables, figures, notes)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    resolved = {k: (asdict(v) if isinstance(v, KRule) else v) for k, v in settings.__dict__.items()}
+    resolved["inputs"] = [str(i) if not isinstance(i, Spectrum) else f"Spectrum({i.name!r})" for i in inputs]
+    (out / "settings.json").write_text(json.dumps(resolved, indent=2) + "\n", encoding="utf-8")
+    html_path = out / "report.html"
+    html_path.write_text(render_html(settings.title, sections), encoding="utf-8")
+    return html_path
+
+
+def _remove_stale(out: Path, tables: dict) -> None:
+    """Delete the report files of an earlier run into ``out`` (known names only) before writing."""
+    stale = [out / "tables" / f"{name}.csv" for name in TABLE_NAMES if name not in tables]
+    stale += [out / "figures" / f"{name}.{ext}" for name in FIGURE_NAMES for ext in ("png", "svg")]
+    for path in stale:
+        path.unlink(missing_ok=True)
+
+
+def _summary(out: Path, tables: dict, figures: list, notes: list[str]) -> dict:
+    fits = tables["fits"]
+    kinds = {}
+    for kind in ("protein", "network"):
+        part = fits[fits["kind"] == kind]
+        if len(part):
+            kinds[kind] = {
+                "spectra": int(len(part)),
+                "pass_rate": float(part["is_power_law"].mean()),
+                "pass_rate_fitted": float(part["is_power_law_fitted"].mean()),
+                "s_mean": float(part["s"].mean()),
+                "beta_mean": float(part["beta"].mean()),
+            }
+    return {
+        "report": str(out / "report.html"),
+        "markdown": str(out / "report.md"),
+        "tables": {name: str(out / "tables" / f"{name}.csv") for name in tables},
+        "figures": [str(out / "figures" / f"{name}.png") for name, _, _ in figures],
+        "kinds": kinds,
+        "not_analysed": int(len(tables.get("not_analysed", []))),
+        "notes": notes,
+    }
+
+
+def _sections(
+    tables: dict, figures: list, notes: list[str], settings: ReportSettings, collected: CollectedInputs
+) -> list[Section]:
+    figs = {name: (png, caption) for name, png, caption in figures}
+    fits = tables["fits"]
+    boot = settings.bootstrap > 0
+    sections = [Section("Settings", tables=[format_table("settings", tables["settings"])])]
+    glance = []
+    for kind in ("protein", "network"):
+        part = fits[fits["kind"] == kind]
+        if len(part):
+            glance.append(
+                f"{len(part)} {kind} spectra: {int(part['is_power_law'].sum())} pass the KS test with "
+                f"Massey's d_c, {int(part['is_power_law_fitted'].sum())} with the fitted-β d_c; mean s = "
+                f"{part['s'].mean():.3f}, mean β = {part['beta'].mean():.3f}."
+            )
+    if collected.not_analysed:
+        glance.append(f"{len(collected.not_analysed)} batch row(s) not analysed (see the last table).")
+    sections.append(
+        Section(
+            "Summary",
+            paragraphs=glance,
+            notes=notes,
+            figures=[(n, *figs[n]) for n in ("rank_size",) if n in figs],
+        )
+    )
+    if "networks" in tables:
+        sections.append(
+            Section(
+                "Networks",
+                tables=[format_table("networks", tables["networks"], bootstrap=boot)],
+                paragraphs=[
+                    "One row per network spectrum in the form of the paper's Tables 1 and 6-10; "
+                    "dataset, model, training and setting come from the spectrum's meta."
+                ],
+                figures=[(n, *figs[n]) for n in ("s_versus_top_eigenvalue", "s_versus_trace") if n in figs],
+            )
+        )
+    if "proteins" in tables:
+        sections.append(
+            Section(
+                "Proteins",
+                tables=[
+                    format_table("proteins", tables["proteins"], bootstrap=boot),
+                    format_table("protein_size_bins", tables["protein_size_bins"]),
+                ],
+                paragraphs=[
+                    "One row per protein in the form of the paper's Table 11 (inverse ANM spectrum "
+                    "σ = 1/λ), then the size-binned summary of its Table 13 beside the paper's numbers "
+                    "(Δ = ours − paper)."
+                ],
+                figures=[(n, *figs[n]) for n in ("s_versus_size",) if n in figs],
+            )
+        )
+    sections.append(
+        Section(
+            "Proteins beside networks",
+            tables=[format_table("proteins_vs_networks", tables["proteins_vs_networks"])],
+            figures=[(n, *figs[n]) for n in ("s_histogram", "ratio_histogram") if n in figs],
+        )
+    )
+    if "paper_comparison" in tables:
+        sections.append(
+            Section(
+                "Comparison with the paper",
+                tables=[format_table("paper_comparison", tables["paper_comparison"])],
+                paragraphs=[
+                    "Spectra whose experiment the paper reports, refitted at the paper's K and α = 0.05; "
+                    "Δ = ours − paper. The paper prints d_c = 0.176 for K = 50, where 1.36/√50 = 0.192."
+                ],
+            )
+        )
+    sections.append(
+        Section(
+            "Eigengaps",
+            tables=[format_table("eigengaps", tables["eigengaps"])],
+            figures=[(n, *figs[n]) for n in ("eigengaps",) if n in figs],
+        )
+    )
+    if "likelihood_ratios" in tables:
+        sections.append(
+            Section(
+                "Likelihood-ratio tests",
+                tables=[format_table("likelihood_ratios", tables["likelihood_ratios"])],
+                paragraphs=[
+                    "Power law against each alternative on the same K values (Clauset et al. 2009): "
+                    "R > 0 favours the power law; p is the significance of the sign of R."
+                ],
+            )
+        )
+    if "not_analysed" in tables:
+        sections.append(
+            Section("Not analysed", tables=[format_table("not_analysed", tables["not_analysed"])])
+        )
+    return sections
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 14px; color: #222;
+       max-width: 1180px; margin: 1.5em auto; padding: 0 1em; line-height: 1.4; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.8em;
+  border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+.scroll { overflow-x: auto; margin: 0.6em 0 1.2em 0; }
+table { border-collapse: collapse; font-size: 12.5px; }
+.caption { font-weight: 600; padding: 0.3em 0; }
+th, td { border: 1px solid #d4d4d4; padding: 2px 6px; }
+th { background: #f1f3f5; font-weight: 600; vertical-align: bottom; max-width: 8em; }
+td { white-space: nowrap; } td.text { white-space: normal; min-width: 4em; max-width: 24em; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr:nth-child(even) td { background: #fafafa; }
+figure { margin: 0.8em 0 1.4em 0; } figure img { max-width: 100%; border: 1px solid #e4e4e4; }
+figcaption { font-size: 12.5px; color: #444; max-width: 770px; }
+.notes li { font-size: 12.5px; color: #6b4e00; } .omitted { font-size: 12px; color: #666; }
+"""
+
+
+def _html_table(table: DisplayTable) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in table.header)
+    body = []
+    for row in table.rows:
+        cells = "".join(
+            f'<td class="num">{esc(c)}</td>' if num else f'<td class="text">{esc(c)}</td>'
+            for c, num in zip(row, table.numeric, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    more = (
+        f'<p class="omitted">{table.omitted} more rows in tables/{table.name}.csv</p>'
+        if table.omitted
+        else ""
+    )
+    return (
+        f'<div class="scroll"><div class="caption">{esc(table.caption)} '
+        f"<small>(tables/{table.name}.csv)</small></div>"
+        f'<table id="table-{table.name}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>{more}</div>"
+    )
+
+
+def render_html(title: str, sections: Sequence[Section]) -> str:
+    """One self-contained HTML page: inline CSS, figures as base64 PNG, no external reference."""
+    esc = html.escape
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+        f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>"
+    ]
+    parts.append("<p>" + " · ".join(f"{esc(s.title)}" for s in sections) + "</p>")
+    for section in sections:
+        parts.append(f"<h2>{esc(section.title)}</h2>")
+        parts.extend(f"<p>{esc(p)}</p>" for p in section.paragraphs)
+        if section.notes:
+            parts.append(
+                '<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in section.notes) + "</ul>"
+            )
+        parts.extend(_html_table(table) for table in section.tables)
+        for name, png, caption in section.figures:
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(
+                f'<figure id="figure-{name}"><img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{esc(caption)} <small>(figures/{name}.png, .svg)</small></figcaption>"
+                "</figure>"
+            )
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(title: str, sections: Sequence[Section]) -> str:
+    """The report as Markdown: pipe tables, figures linked from ``figures/``."""
+    lines = [f"# {title}", ""]
+    for section in sections:
+        lines += [f"## {section.title}", ""]
+        for p in section.paragraphs:
+            lines += [p, ""]
+        if section.notes:
+            lines += [f"- {n}" for n in section.notes] + [""]
+        for table in section.tables:
+            lines += [f"**{table.caption}** (`tables/{table.name}.csv`)", ""]
+            lines.append("| " + " | ".join(_md_cell(h) for h in table.header) + " |")
+            lines.append("|" + "|".join("---:" if n else "---" for n in table.numeric) + "|")
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
+            if table.omitted:
+                lines.append(f"\n{table.omitted} more rows in `tables/{table.name}.csv`.")
+            lines.append("")
+        for name, _, caption in section.figures:
+            lines += [f"![{caption}](figures/{name}.png)", "", f"*{caption}*", ""]
+    return "\n".join(lines)

@@ -1,0 +1,819 @@
+"""Tables of a report: one fit per spectrum, the paper's table forms, and the paper's numbers beside ours.
+
+Every number is recomputed from the spectrum values with :func:`compare.fit_power_law`; the
+tables are pandas DataFrames with plain numeric columns (formatting is the renderer's job).
+
+The paper's published numbers (Xie et al. 2022, Tables 6-11 and 13) are read from
+``data/paper_reference.csv``; see :func:`read_paper_reference`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from compare.powerlaw import critical_value, eigengaps, fit_power_law, ks_null_distribution, resolve_k
+from compare.spectrum import Spectrum
+from compare.summary import SIZE_BINS, summarize_by_size
+
+if TYPE_CHECKING:
+    pass
+
+#: Simulated samples behind the fitted-beta critical value (as :func:`compare.fitted_critical_value`).
+FITTED_N_SIM = 2000
+#: The paper's KS significance; the comparison with its numbers is made at this level.
+PAPER_ALPHA = 0.05
+#: Spectrum.meta keys copied into the fit table (missing keys give empty cells).
+META_COLUMNS = ("dataset", "model", "training", "setting", "trace", "n_residues", "n_chains")
+#: Where the paper's numbers are shipped (the repository's data folder).
+PAPER_REFERENCE = Path(__file__).resolve().parents[1] / "data" / "paper_reference.csv"
+
+
+@dataclass(frozen=True)
+class KRule:
+    """How many of a spectrum's largest values to keep (K, hence x_min = x_K).
+
+    Parameters
+    ----------
+    top : int, optional
+        Keep the ``top`` largest values.
+    fraction : float, optional
+        Keep ``floor(fraction * n_total)``, where ``n_total`` is ``meta["n_modes"]`` when the
+        spectrum has it (a protein batch stores only the top of each inverse spectrum) and
+        the number of stored values otherwise. Exactly one of ``top`` and ``fraction``.
+    strict : bool
+        A spectrum with fewer values than K raises ``ValueError``; when false (the network
+        default) all its values are kept and a note says so.
+    """
+
+    top: int | None = None
+    fraction: float | None = None
+    strict: bool = True
+
+    def __post_init__(self) -> None:
+        if (self.top is None) == (self.fraction is None):
+            raise ValueError(
+                f"give exactly one of top and fraction, got top={self.top!r}, fraction={self.fraction!r}"
+            )
+        if self.top is not None and (
+            isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 2
+        ):
+            raise ValueError(f"top must be an int >= 2, got {self.top!r}")
+        if self.fraction is not None and not (0.0 < float(self.fraction) <= 1.0):
+            raise ValueError(f"fraction must be in (0, 1], got {self.fraction!r}")
+
+    def describe(self) -> str:
+        """Short text, e.g. ``"top 10 % of the modes"`` or ``"K = 1000 (all if fewer)"``."""
+        if self.fraction is not None:
+            return f"top {100 * self.fraction:g} % of the modes (K = floor({self.fraction:g} n))"
+        return f"K = {self.top}" + ("" if self.strict else " (all values if fewer)")
+
+    def resolve(self, spectrum: Spectrum) -> tuple[int, str]:
+        """K for ``spectrum`` and a note (empty when nothing is unusual).
+
+        Raises
+        ------
+        ValueError
+            The spectrum is shorter than K (strict rule) or K < 2.
+        """
+        n = len(spectrum)
+        if self.fraction is not None:
+            n_total = int(spectrum.meta.get("n_modes") or n)
+            k = resolve_k(max(n_total, n), fraction=self.fraction)
+            if k > n:
+                raise ValueError(
+                    f"spectrum {spectrum.name!r} holds {n} values, fewer than K = {k} "
+                    f"({self.fraction:g} of {n_total} modes)"
+                )
+            return k, ""
+        if self.top > n:
+            if self.strict:
+                raise ValueError(f"spectrum {spectrum.name!r} holds {n} values, fewer than K = {self.top}")
+            if n < 2:
+                raise ValueError(f"spectrum {spectrum.name!r} holds {n} value; at least 2 are needed")
+            return n, f"only {n} values: all kept (K = {self.top} asked for)"
+        return self.top, ""
+
+
+def default_rules() -> dict[str, KRule]:
+    """The report's default K rules: proteins the paper's top tenth, networks K = 1000 (all if fewer)."""
+    return {"protein": KRule(fraction=0.1), "network": KRule(top=1000, strict=False)}
+
+
+def _null_tables(k: int, alpha: float, bootstrap: int, seed: int) -> tuple[float, np.ndarray | None]:
+    """Fitted-beta critical value at ``alpha`` and (when asked) the bootstrap null table for ``k``."""
+    if k < 3:
+        return math.nan, None
+    table = ks_null_distribution(k, n_sim=FITTED_N_SIM, seed=seed)
+    d_c_fitted = float(np.quantile(table, 1.0 - float(alpha)))  # = fitted_critical_value(k, alpha)
+    if not bootstrap:
+        return d_c_fitted, None
+    if int(bootstrap) != FITTED_N_SIM:
+        table = ks_null_distribution(k, n_sim=int(bootstrap), seed=seed)
+    return d_c_fitted, table
+
+
+def _verdict(passed: bool) -> str:
+    return "power law" if passed else "not a power law"
+
+
+def fit_many(
+    spectra: Sequence[Spectrum],
+    *,
+    k: int | None = None,
+    fraction: float | None = None,
+    rules: Mapping[str, KRule] | None = None,
+    alpha: float = 0.05,
+    bootstrap: int = 0,
+    seed: int = 0,
+    jobs: int = 1,
+    sources: Sequence[str] | None = None,
+):
+    """Fit every spectrum; one row each, with the Massey and fitted-beta KS verdicts.
+
+    Parameters
+    ----------
+    spectra : sequence of Spectrum
+    k, fraction : optional
+        One K rule for every spectrum (strict: a shorter spectrum raises). Default: ``rules``.
+    rules : mapping kind -> KRule, optional
+        Per-kind rules; default :func:`default_rules` (proteins top 10 %, networks K = 1000
+        or all if fewer).
+    alpha : {0.2, 0.15, 0.1, 0.05, 0.01}
+        KS significance, for Massey's d_c and the fitted-beta d_c alike.
+    bootstrap : int
+        Samples of the CSN bootstrap p-value (:func:`compare.ks_p_value`, >= 100); 0: none.
+    seed : int
+        Seed of the simulated null distributions (fitted d_c and p-value).
+    jobs : int
+        Processes for the null distributions (one per distinct K).
+    sources : sequence of str, optional
+        Where each spectrum came from (a file), for the ``source`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, kind, source, n, n_modes, k, k_rule, x_1, x_min, beta, sigma, s,
+        d_ks, d_c, d_ks_over_d_c, is_power_law, verdict, d_c_fitted, d_ks_over_d_c_fitted,
+        is_power_law_fitted, verdict_fitted``, ``p_value`` (with ``bootstrap``), the meta
+        columns of :data:`META_COLUMNS`, and ``note``. ``beta, sigma, s, d_ks, d_c, x_min``
+        equal ``fit_power_law(values, k=row.k, alpha=alpha)``; ``d_c_fitted`` equals
+        ``fitted_critical_value(k, alpha, seed=seed)`` and ``p_value``
+        ``ks_p_value(fit, n_sim=bootstrap, seed=seed)``.
+
+    Raises
+    ------
+    ValueError
+        A spectrum shorter than its K (strict rules), an unsupported alpha, bad options.
+    """
+    import pandas as pd
+
+    critical_value(2, alpha)  # validates alpha
+    if bootstrap and int(bootstrap) < 100:
+        raise ValueError(f"bootstrap must be 0 (off) or >= 100 samples, got {bootstrap!r}")
+    if isinstance(jobs, bool) or int(jobs) < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs!r}")
+    if k is not None or fraction is not None:
+        rule = KRule(top=k, fraction=fraction)
+        rules = {"protein": rule, "network": rule}
+    rules = dict(default_rules(), **(rules or {}))
+    sources = list(sources) if sources is not None else [""] * len(spectra)
+    if len(sources) != len(spectra):
+        raise ValueError(f"got {len(spectra)} spectra but {len(sources)} sources")
+    rows = []
+    for spectrum, source in zip(spectra, sources, strict=True):
+        rule = rules[spectrum.kind]
+        kk, note = rule.resolve(spectrum)
+        fit = fit_power_law(spectrum.values, k=kk, alpha=alpha)
+        meta = spectrum.meta
+        row = {
+            "name": spectrum.name,
+            "kind": spectrum.kind,
+            "source": source,
+            "n": len(spectrum),
+            "n_modes": int(meta.get("n_modes") or len(spectrum)),
+            "k": fit.k,
+            "k_rule": rule.describe(),
+            "x_1": float(spectrum.values[0]),
+            "x_min": fit.x_min,
+            "beta": fit.beta,
+            "sigma": fit.sigma,
+            "s": fit.s,
+            "d_ks": fit.d_ks,
+            "d_c": fit.d_c,
+            "d_ks_over_d_c": fit.d_ks / fit.d_c,
+            "is_power_law": fit.is_power_law,
+            "verdict": _verdict(fit.is_power_law),
+        }
+        meta_row = {c: meta.get(c) for c in META_COLUMNS}
+        if meta_row["training"] is None:
+            meta_row["training"] = meta.get("optimizer")
+        rows.append((row, meta_row, note))
+    distinct = sorted({row["k"] for row, _, _ in rows})
+    args = [(kk, alpha, int(bootstrap), seed) for kk in distinct]
+    if int(jobs) > 1 and len(distinct) > 1:
+        with ProcessPoolExecutor(max_workers=int(jobs)) as pool:
+            results = list(pool.map(_null_tables, *zip(*args, strict=True)))
+    else:
+        results = [_null_tables(*a) for a in args]
+    nulls = dict(zip(distinct, results, strict=True))
+    records = []
+    for row, meta_row, note in rows:
+        d_c_fitted, table = nulls[row["k"]]
+        passed = bool(row["d_ks"] < d_c_fitted) if math.isfinite(d_c_fitted) else False
+        row.update(
+            d_c_fitted=d_c_fitted,
+            d_ks_over_d_c_fitted=row["d_ks"] / d_c_fitted,
+            is_power_law_fitted=passed,
+            verdict_fitted=_verdict(passed) if math.isfinite(d_c_fitted) else "n/a (K < 3)",
+        )
+        if bootstrap:
+            row["p_value"] = float(np.mean(table >= row["d_ks"])) if table is not None else math.nan
+        records.append({**row, **meta_row, "note": note})
+    columns = list(records[0]) if records else ["name", "kind", "k", "beta", "s"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def read_paper_reference(path: str | os.PathLike | None = None):
+    """The paper's published rows (``data/paper_reference.csv``; lines starting with # are comments).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``table, kind, name, dataset, model, training, setting, k, k_rule,
+        n_proteins, d_ks, d_c, d_ks_over_d_c, power_law, beta, sigma, beta_sd, s, s_sd``.
+    """
+    import pandas as pd
+
+    path = Path(path) if path is not None else PAPER_REFERENCE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the paper's reference table is missing")
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    table = pd.DataFrame(rows).replace({"": None})
+    numeric = [
+        "table",
+        "k",
+        "n_proteins",
+        "d_ks",
+        "d_c",
+        "d_ks_over_d_c",
+        "beta",
+        "sigma",
+        "beta_sd",
+        "s",
+        "s_sd",
+    ]
+    for col in numeric:
+        table[col] = pd.to_numeric(table[col])
+    return table
+
+
+def _key(text) -> str:
+    """Normalised label for matching: lower case, letters and digits only; '-', '' and None -> ''."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    key = re.sub(r"[^0-9a-z%=]", "", str(text).lower())
+    return "" if key in ("", "none") else key
+
+
+def _experiment(meta: Mapping) -> tuple[str, str, str, str]:
+    training = meta.get("training") if meta.get("training") is not None else meta.get("optimizer")
+    return (_key(meta.get("dataset")), _key(meta.get("model")), _key(training), _key(meta.get("setting")))
+
+
+def _paper_rows_for(spectrum: Spectrum, reference) -> list[dict]:
+    if spectrum.kind == "protein":
+        names = {_key(spectrum.name), _key(spectrum.meta.get("entry"))} - {""}
+        mask = (reference["kind"] == "protein") & (reference["table"] == 11)
+        return [r for r in reference[mask].to_dict("records") if _key(r["name"]) in names]
+    dataset, model, training, setting = _experiment(spectrum.meta)
+    if not (dataset and model and training):
+        return []
+    out = []
+    for r in reference[reference["kind"] == "network"].to_dict("records"):
+        if (_key(r["dataset"]), _key(r["model"]), _key(r["training"])) != (dataset, model, training):
+            continue
+        paper_setting = _key(r["setting"])
+        # A spectrum's eigengaps are compared with the paper's "Eigengap" row of the same run.
+        if paper_setting == setting or (paper_setting == "eigengap" and setting == ""):
+            out.append(r)
+    return out
+
+
+def paper_comparison(spectra: Sequence[Spectrum], reference):
+    """Our numbers beside the paper's for every spectrum whose experiment the paper reports.
+
+    A protein matches Table 11 by name (4HHB); a network matches Tables 6-10 by
+    ``meta["dataset"]``, ``meta["model"]``, ``meta["training"]`` (or ``"optimizer"``) and
+    ``meta["setting"]`` (absent = ``"-"``), compared without case or punctuation. A network
+    without a setting also meets the paper's "Eigengap" row of its run, compared with the fit
+    of its eigengaps. The fit is redone at the paper's K and alpha = 0.05 when the spectrum
+    holds enough values; otherwise at all values, with a note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name, kind, paper_table, experiment, k_paper, k, note`` and, for ``d_ks, d_c,
+        beta, sigma, s``: ours, ``<q>_paper`` and ``<q>_diff`` (ours - paper); ``verdict``
+        and ``verdict_paper``.
+    """
+    import pandas as pd
+
+    records = []
+    for spectrum in spectra:
+        for ref in _paper_rows_for(spectrum, reference):
+            eigengap = _key(ref["setting"]) == "eigengap"
+            values = eigengaps(spectrum.values) if eigengap else spectrum.values
+            k_paper = int(ref["k"])
+            note = "eigengaps of the spectrum" if eigengap else ""
+            k = min(k_paper, values.size)
+            if k < k_paper:
+                extra = f"only {values.size} values: fitted with K = {k}, not the paper's {k_paper}"
+                note = f"{note}; {extra}" if note else extra
+            fit = fit_power_law(values, k=k, alpha=PAPER_ALPHA)
+            if spectrum.kind == "protein":
+                experiment = f"{ref['name']} (ANM, K = {k_paper})"
+            else:
+                experiment = " / ".join(str(ref[c]) for c in ("dataset", "model", "training", "setting"))
+            row = {
+                "name": spectrum.name,
+                "kind": spectrum.kind,
+                "paper_table": int(ref["table"]),
+                "experiment": experiment,
+                "k_paper": k_paper,
+                "k": fit.k,
+                "note": note,
+            }
+            for q in ("d_ks", "d_c", "beta", "sigma", "s"):
+                ours, paper = getattr(fit, q), ref[q]
+                row[q] = ours
+                row[f"{q}_paper"] = paper
+                row[f"{q}_diff"] = ours - paper if paper is not None and not pd.isna(paper) else math.nan
+            row["verdict"] = "Yes" if fit.is_power_law else "No"
+            row["verdict_paper"] = ref["power_law"]
+            records.append(row)
+    columns = ["name", "kind", "paper_table", "experiment", "k_paper", "k", "note"]
+    for q in ("d_ks", "d_c", "beta", "sigma", "s"):
+        columns += [q, f"{q}_paper", f"{q}_diff"]
+    return pd.DataFrame(records, columns=[*columns, "verdict", "verdict_paper"])
+
+
+def size_summary(fits, reference=None):
+    """The paper's Table 13 for the proteins of ``fits``, with its numbers and our difference.
+
+    Proteins need ``n_residues`` (3N bins of :data:`compare.SIZE_BINS`); those without it
+    count only in ``all``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``compare.summarize_by_size`` columns (``bin, n, pass_rate, beta_mean, beta_sd, s_mean,
+        s_sd, dks_over_dc_mean``) plus ``pass_rate_fitted`` and, with ``reference``,
+        ``<q>_paper`` and ``<q>_diff`` for ``beta_mean, beta_sd, s_mean, s_sd,
+        dks_over_dc_mean`` and ``n_paper``.
+    """
+    import pandas as pd
+
+    proteins = fits[fits["kind"] == "protein"]
+    sized = proteins[proteins["n_residues"].notna()]
+    # Unsized proteins get N = 0: no bin holds them, "all" does.
+    table = proteins.assign(status="done", n_residues=proteins["n_residues"].fillna(0).astype(int))
+    by_size = summarize_by_size(table).set_index("bin")
+    three_n = 3 * sized["n_residues"].astype(int)
+    rates = {}
+    for i, (low, high) in enumerate(SIZE_BINS):
+        last = i == len(SIZE_BINS) - 1
+        mask = (three_n >= low) & ((three_n <= high) if last else (three_n < high))
+        rates[f"{low}-{high}"] = (
+            sized.loc[mask, "is_power_law_fitted"].astype(bool).mean() if mask.any() else math.nan
+        )
+    rates["all"] = proteins["is_power_law_fitted"].astype(bool).mean() if len(proteins) else math.nan
+    by_size["pass_rate_fitted"] = pd.Series(rates)
+    by_size = by_size.reset_index()
+    if "n" not in by_size:
+        by_size["n"] = 0
+    by_size["n"] = by_size["n"].fillna(0).astype(int)
+    if reference is not None:
+        paper = reference[(reference["kind"] == "protein") & (reference["table"] == 13)].set_index("name")
+        for q, col in (
+            ("beta_mean", "beta"),
+            ("beta_sd", "beta_sd"),
+            ("s_mean", "s"),
+            ("s_sd", "s_sd"),
+            ("dks_over_dc_mean", "d_ks_over_d_c"),
+        ):
+            by_size[f"{q}_paper"] = by_size["bin"].map(paper[col])
+            ours = by_size[q] if q in by_size else math.nan
+            by_size[f"{q}_diff"] = ours - by_size[f"{q}_paper"]
+        by_size["n_paper"] = by_size["bin"].map(paper["n_proteins"])
+    return by_size
+
+
+def kind_comparison(fits):
+    """The protein set beside the network spectra: distributions of s, beta, d_ks/d_c and pass rates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per statistic (``statistic``), one column per kind present (``protein``,
+        ``network``).
+    """
+    import pandas as pd
+
+    out: dict[str, dict[str, float]] = {}
+    for kind in ("protein", "network"):
+        part = fits[fits["kind"] == kind]
+        if not len(part):
+            continue
+        col: dict[str, float] = {
+            "spectra": float(len(part)),
+            "pass rate (Massey d_c)": float(part["is_power_law"].astype(bool).mean()),
+            "pass rate (fitted-beta d_c)": float(part["is_power_law_fitted"].astype(bool).mean()),
+        }
+        if "p_value" in part:
+            col["share with bootstrap p >= 0.1"] = float((part["p_value"] >= 0.1).mean())
+        for q, label in (("s", "s"), ("beta", "beta"), ("d_ks_over_d_c", "d_ks / d_c")):
+            x = part[q].astype(float)
+            col.update(
+                {
+                    f"{label} mean": float(x.mean()),
+                    f"{label} median": float(x.median()),
+                    f"{label} sd": float(x.std(ddof=1)) if len(x) > 1 else math.nan,
+                    f"{label} min": float(x.min()),
+                    f"{label} max": float(x.max()),
+                }
+            )
+        out[kind] = col
+    table = pd.DataFrame(out)
+    table.index.name = "statistic"
+    return table.reset_index()
+
+
+def eigengap_fits(spectra: Sequence[Spectrum], fits, *, alpha: float = 0.05):
+    """Power-law fits of each spectrum's eigengaps (paper Table 6 "Eigengap" rows, Figure 2).
+
+    The gaps of all stored values, re-sorted descending (:func:`compare.eigengaps`), are
+    fitted with the spectrum's K, capped at the number of positive gaps. The paper finds the
+    gap slope near ``s + 1``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name, kind, k, beta, sigma, s, d_ks, d_c, is_power_law, verdict, s_spectrum_plus_1``.
+    """
+    import pandas as pd
+
+    records = []
+    for i, spectrum in enumerate(spectra):
+        gaps = eigengaps(spectrum.values)
+        k = min(int(fits.iloc[i]["k"]), gaps.size)
+        if k < 2:
+            continue
+        try:
+            fit = fit_power_law(gaps, k=k, alpha=alpha)
+        except ValueError as exc:
+            warnings.warn(f"{spectrum.name}: eigengaps not fitted ({exc})", stacklevel=2)
+            continue
+        records.append(
+            {
+                "name": spectrum.name,
+                "kind": spectrum.kind,
+                "k": fit.k,
+                "beta": fit.beta,
+                "sigma": fit.sigma,
+                "s": fit.s,
+                "d_ks": fit.d_ks,
+                "d_c": fit.d_c,
+                "is_power_law": fit.is_power_law,
+                "verdict": _verdict(fit.is_power_law),
+                "s_spectrum_plus_1": float(fits.iloc[i]["s"]) + 1.0,
+            }
+        )
+    columns = [
+        "name",
+        "kind",
+        "k",
+        "beta",
+        "sigma",
+        "s",
+        "d_ks",
+        "d_c",
+        "is_power_law",
+        "verdict",
+        "s_spectrum_plus_1",
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def likelihood_table(spectra: Sequence[Spectrum], fits):
+    """Likelihood-ratio tests of the power law against its alternatives, per spectrum.
+
+    Uses :func:`compare.likelihood.likelihood_ratio_tests` on the same K as the fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name, kind, k, alternative, ratio, normalized_ratio, p_value, nested, converged,
+        favours`` (``favours(significance=0.1)``: "power law", the alternative, or "neither").
+
+    Raises
+    ------
+    RuntimeError
+        :mod:`compare.likelihood` is not available.
+    """
+    import pandas as pd
+
+    try:
+        from compare.likelihood import likelihood_ratio_tests
+    except ImportError as exc:
+        raise RuntimeError(f"likelihood-ratio tests are unavailable ({exc})") from None
+    columns = "name kind k alternative ratio normalized_ratio p_value nested converged favours".split()
+    records = []
+    for spectrum, k in zip(spectra, fits["k"], strict=True):
+        for test in likelihood_ratio_tests(spectrum.values, k=int(k)):
+            row = {key: getattr(test, key, True) for key in columns[3:-1]}
+            records.append(
+                {"name": spectrum.name, "kind": spectrum.kind, "k": int(k), **row, "favours": test.favours()}
+            )
+    return pd.DataFrame(records, columns=columns)
+
+
+# --- Display: the tables as text cells, 3-4 significant digits (CSV files keep full precision) ---
+
+#: Rows of a table shown in the HTML and Markdown report; the CSV file holds all of them.
+MAX_DISPLAY_ROWS = 200
+
+
+@dataclass(frozen=True)
+class DisplayTable:
+    """A table ready to render: text cells, which columns are numeric, and how many rows were left out."""
+
+    name: str
+    caption: str
+    header: tuple
+    rows: tuple
+    numeric: tuple
+    omitted: int = 0
+
+
+def format_number(value, digits: int = 4) -> str:
+    """``digits`` significant digits (scientific outside [1e-3, 1e4)); ints as ints; missing as "–".
+
+    Examples
+    --------
+    >>> format_number(2.00812), format_number(0.04301, 3), format_number(1716), format_number(None)
+    ('2.008', '0.0430', '1716', '–')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        if x == 0.0:
+            return "0"
+        if not math.isfinite(x) or abs(x) >= 1e4 or abs(x) < 1e-3:
+            return f"{x:.{digits - 1}e}"
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+        text = f"{x:.{decimals}f}"
+        if (
+            len(text.lstrip("-").replace(".", "").lstrip("0")) > digits
+        ):  # rounding carried over: 9.9996 -> 10.000
+            text = f"{x:.{max(0, decimals - 1)}f}"
+        return text
+    try:
+        if value != value:  # pandas NA
+            return "–"
+    except TypeError:
+        return "–"
+    return str(value)
+
+
+def _missing(x) -> bool:
+    try:
+        return x is None or bool(x != x)
+    except TypeError:
+        return True
+
+
+def _fixed(value, decimals: int, sign: bool = False) -> str:
+    if _missing(value):
+        return "–"
+    value = round(float(value), decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{value:+.{decimals}f}" if sign and value != 0 else f"{value:.{decimals}f}"
+
+
+def _cell(style: str, row: dict, columns: tuple) -> str:
+    """One display cell of ``row`` in ``style`` (see :func:`_specs`)."""
+    value = row.get(columns[0])
+    if style == "text":
+        return format_number(value)
+    if _missing(value):
+        return "–"
+    if style == "int":
+        return str(int(value))
+    if style == "yn":
+        return "yes" if bool(value) else "no"
+    if style in ("g3", "g4"):
+        return format_number(float(value), int(style[1]))
+    if style in ("f3", "d3", "d4"):
+        return _fixed(value, int(style[1]), sign=style[0] == "d")
+    if style == "pct":
+        return f"{100 * float(value):.0f} %"
+    if style == "pm":  # value ± error, three decimals
+        error = row.get(columns[1])
+        return _fixed(value, 3) + ("" if _missing(error) else f" ± {_fixed(error, 3)}")
+    raise ValueError(f"unknown cell style {style!r}")
+
+
+#: (header, style, column, [second column]) per displayed table. Styles: text, int, yn (yes/no),
+#: g3/g4 (significant digits), f3 (3 decimals), d3/d4 (signed difference), pct, pm (value ± error).
+_VERDICT_COLUMNS = (
+    ("d_ks", "g3", "d_ks"),
+    ("d_c", "g3", "d_c"),
+    ("power law", "yn", "is_power_law"),
+    ("d_c fitted β", "g3", "d_c_fitted"),
+    ("power law (fitted β)", "yn", "is_power_law_fitted"),
+)
+_SLOPE_COLUMNS = (("β ± σ", "pm", "beta", "sigma"), ("s", "f3", "s"))
+_DISPLAY = {
+    "networks": (
+        "Network spectra, one row each (the paper's Tables 1 and 6-10).",
+        (
+            ("name", "text", "name"),
+            ("dataset", "text", "dataset"),
+            ("model", "text", "model"),
+            ("training", "text", "training"),
+            ("setting", "text", "setting"),
+            ("n", "int", "n"),
+            ("K", "int", "k"),
+            *_VERDICT_COLUMNS,
+            "p",
+            *_SLOPE_COLUMNS,
+            ("λ_1", "g3", "x_1"),
+            ("note", "text", "note"),
+        ),
+    ),
+    "proteins": (
+        "Protein inverse ANM spectra, one row each (the paper's Table 11); n = 3N − 6 modes.",
+        (
+            ("entry", "text", "name"),
+            ("N (Cα)", "int", "n_residues"),
+            ("n", "int", "n_modes"),
+            ("K", "int", "k"),
+            *_VERDICT_COLUMNS,
+            "p",
+            ("d_ks / d_c", "f3", "d_ks_over_d_c"),
+            *_SLOPE_COLUMNS,
+        ),
+    ),
+    "protein_size_bins": (
+        "Proteins by size 3N (the paper's Table 13: 9166 proteins, top 10 % of each spectrum); "
+        "Δ = ours − paper.",
+        (
+            ("3N", "text", "bin"),
+            ("proteins", "int", "n"),
+            ("pass (Massey)", "pct", "pass_rate"),
+            ("pass (fitted β)", "pct", "pass_rate_fitted"),
+            ("β mean ± sd", "pm", "beta_mean", "beta_sd"),
+            ("paper", "pm", "beta_mean_paper", "beta_sd_paper"),
+            ("Δ β", "d3", "beta_mean_diff"),
+            ("s mean ± sd", "pm", "s_mean", "s_sd"),
+            ("paper", "pm", "s_mean_paper", "s_sd_paper"),
+            ("Δ s", "d3", "s_mean_diff"),
+            ("mean d_ks / d_c", "f3", "dks_over_dc_mean"),
+            ("paper", "f3", "dks_over_dc_mean_paper"),
+            ("Δ", "d3", "dks_over_dc_mean_diff"),
+        ),
+    ),
+    "paper_comparison": (
+        "Our numbers beside the paper's, refitted at the paper's K and α = 0.05 (Δ = ours − paper).",
+        (
+            ("name", "text", "name"),
+            ("paper table", "text", "paper_table"),
+            ("experiment", "text", "experiment"),
+            ("quantity", "text", "quantity"),
+            ("ours", "text", "ours"),
+            ("paper", "text", "paper"),
+            ("Δ", "text", "diff"),
+            ("note", "text", "note"),
+        ),
+    ),
+    "eigengaps": (
+        "Power-law fits of the eigengaps (the paper's Table 6 'Eigengap' rows: slope near s + 1).",
+        (
+            ("name", "text", "name"),
+            ("kind", "text", "kind"),
+            ("K", "int", "k"),
+            ("d_ks", "g3", "d_ks"),
+            ("d_c", "g3", "d_c"),
+            ("power law", "yn", "is_power_law"),
+            ("β ± σ", "pm", "beta", "sigma"),
+            ("s of the gaps", "f3", "s"),
+            ("s + 1 of the spectrum", "f3", "s_spectrum_plus_1"),
+        ),
+    ),
+    "likelihood_ratios": (
+        "Likelihood-ratio tests of the power law against alternatives on the same K values.",
+        (
+            ("name", "text", "name"),
+            ("kind", "text", "kind"),
+            ("K", "int", "k"),
+            ("alternative", "text", "alternative"),
+            ("R", "g3", "ratio"),
+            ("normalised R", "g3", "normalized_ratio"),
+            ("p", "g3", "p_value"),
+            ("nested", "yn", "nested"),
+            ("converged", "yn", "converged"),
+            ("favours", "text", "favours"),
+        ),
+    ),
+    "not_analysed": (
+        "Batch rows not analysed, with their reason.",
+        tuple((c, "text", c) for c in ("name", "source", "status", "error")),
+    ),
+    "settings": ("Settings of this report.", (("setting", "text", "setting"), ("value", "text", "value"))),
+}
+
+
+def _comparison_long(table) -> list[dict]:
+    """The wide paper comparison as one row per (spectrum, quantity): easier to read than 20 columns.
+
+    The spectrum's name, table and experiment stand on its first row only.
+    """
+    rows = []
+    quantities = (("d_ks", "d_ks", 4), ("d_c", "d_c", 4), ("beta", "β", 3), ("sigma", "σ", 3), ("s", "s", 3))
+    for r in table.to_dict("records"):
+        group = [
+            {"quantity": "K", "ours": str(r["k"]), "paper": str(r["k_paper"]), "diff": "", "note": r["note"]}
+        ]
+        for q, label, digits in quantities:
+            ours, paper, diff = (
+                _fixed(r[c], digits, sign=c.endswith("diff")) for c in (q, f"{q}_paper", f"{q}_diff")
+            )
+            group.append({"quantity": label, "ours": ours, "paper": paper, "diff": diff, "note": ""})
+        group.append(
+            {
+                "quantity": "power law",
+                "ours": r["verdict"],
+                "paper": r["verdict_paper"],
+                "diff": "",
+                "note": "",
+            }
+        )
+        first = {"name": r["name"], "paper_table": str(r["paper_table"]), "experiment": r["experiment"]}
+        rows += [{**(first if i == 0 else dict.fromkeys(first, "")), **g} for i, g in enumerate(group)]
+    return rows
+
+
+def _kinds_display(table) -> tuple[tuple, list[dict]]:
+    """Specs and text rows of :func:`kind_comparison`: counts as ints, rates in %, the rest 3 decimals."""
+    kinds = [k for k in ("protein", "network") if k in table]
+    rows = []
+    for r in table.to_dict("records"):
+        stat = r["statistic"]
+        style = "int" if stat == "spectra" else "pct" if ("rate" in stat or "share" in stat) else "f3"
+        rows.append({"statistic": stat.replace("beta", "β"), **{k: _cell(style, r, (k,)) for k in kinds}})
+    specs = (("statistic", "text", "statistic"), *((f"{k}s", "text", k) for k in kinds))
+    return specs, rows
+
+
+def format_table(
+    name: str, table, *, bootstrap: bool = False, max_rows: int = MAX_DISPLAY_ROWS
+) -> DisplayTable:
+    """Report table ``name`` as a :class:`DisplayTable` of text cells (3-4 significant digits)."""
+    if name == "proteins_vs_networks":
+        caption = "The protein set beside the network spectra: distributions of s, β and d_ks / d_c."
+        specs, records = _kinds_display(table)
+        numeric = (False,) + (True,) * (len(specs) - 1)
+    elif name in _DISPLAY:
+        caption, specs = _DISPLAY[name]
+        specs = [("bootstrap p", "g3", "p_value") if s == "p" else s for s in specs if bootstrap or s != "p"]
+        records = _comparison_long(table) if name == "paper_comparison" else table.to_dict("records")
+        numeric = tuple(
+            s[1] not in ("text", "yn") or s[2] in ("ours", "paper", "diff", "paper_table") for s in specs
+        )
+    else:
+        raise ValueError(f"no display form for table {name!r}")
+    rows = tuple(tuple(_cell(s[1], r, s[2:]) for s in specs) for r in records[:max_rows])
+    return DisplayTable(
+        name=name,
+        caption=caption,
+        header=tuple(s[0] for s in specs),
+        rows=rows,
+        numeric=numeric,
+        omitted=max(0, len(records) - max_rows),
+    )
