@@ -95,6 +95,15 @@ def test_top_k_equals_dense_eigenvalues(seed):
     assert abs(spec.meta["trace"] - ref.sum()) <= 4 * spec.meta["trace_stderr"]
 
 
+def test_data_loader_gives_the_same_spectrum_as_tensors():
+    model, x, y = tiny_problem(3)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16, shuffle=False)
+    a = hessian_spectrum(model, F.cross_entropy, loader, k=8, block_size=2)
+    b = hessian_spectrum(model, F.cross_entropy, (x, y), k=8, block_size=2)
+    assert a.meta["n_samples"] == 60
+    assert np.allclose(a.values, b.values, rtol=1e-10)
+
+
 def test_float32_products_agree_with_float64():
     model, x, y = tiny_problem(4)
     ref = hessian_spectrum(model, F.cross_entropy, (x, y), k=10, block_size=4)
