@@ -5,6 +5,7 @@ and fit them with :func:`fit_power_law`; nothing here imports either of them.
 """
 
 from compare.errors import SpectrumFileError
+from compare.likelihood import ALTERNATIVES, LikelihoodRatio, likelihood_ratio_tests
 from compare.powerlaw import (
     MASSEY_COEFFICIENTS,
     BootstrapInterval,
@@ -27,7 +28,10 @@ from compare.tables import KRule, fit_many, read_paper_reference
 
 __all__ = [
     "MASSEY_COEFFICIENTS",
+    "ALTERNATIVES",
     "BootstrapInterval",
+    "LikelihoodRatio",
+    "likelihood_ratio_tests",
     "KRule",
     "ReportSettings",
     "fit_many",

@@ -11,8 +11,6 @@ and PNG figures embedded: one file that opens offline), ``report.md``, ``tables/
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import math
 import os
@@ -22,18 +20,17 @@ from pathlib import Path
 
 from compare.errors import SpectrumFileError
 from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
+from compare.reference import paper_comparison
+from compare.render import render_html, render_markdown, report_sections
 from compare.spectrum import SUFFIX, Spectrum, load_spectrum
 from compare.tables import (
     FITTED_N_SIM,
-    DisplayTable,
     KRule,
     default_rules,
     eigengap_fits,
     fit_many,
-    format_table,
     kind_comparison,
     likelihood_table,
-    paper_comparison,
     read_paper_reference,
     size_summary,
 )
@@ -116,17 +113,6 @@ class CollectedInputs:
     stored_rows: tuple
     not_analysed: tuple
     batches: tuple
-
-
-@dataclass(frozen=True)
-class Section:
-    """One part of the report: a heading, text, notes, tables and figures (name, PNG bytes, caption)."""
-
-    title: str
-    paragraphs: Sequence[str] = ()
-    notes: Sequence[str] = ()
-    tables: Sequence[DisplayTable] = ()
-    figures: Sequence[tuple] = ()
 
 
 def _is_batch(folder: Path) -> bool:
@@ -459,7 +445,9 @@ def write_report(
             (out / "figures" / f"{name}.png").write_bytes(png)
             (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
             figures.append((name, png, caption))
-    sections = _sections(tables, figures, notes, settings, collected)
+    sections = report_sections(
+        tables, figures, notes, bootstrap=settings.bootstrap > 0, not_analysed=len(collected.not_analysed)
+    )
     (out / "report.md").write_text(render_markdown(settings.title, sections), encoding="utf-8")
     summary = _summary(out, tables, figures, notes)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -501,195 +489,3 @@ def _summary(out: Path, tables: dict, figures: list, notes: list[str]) -> dict:
         "not_analysed": int(len(tables.get("not_analysed", []))),
         "notes": notes,
     }
-
-
-def _sections(
-    tables: dict, figures: list, notes: list[str], settings: ReportSettings, collected: CollectedInputs
-) -> list[Section]:
-    figs = {name: (png, caption) for name, png, caption in figures}
-    fits = tables["fits"]
-    boot = settings.bootstrap > 0
-    sections = [Section("Settings", tables=[format_table("settings", tables["settings"])])]
-    glance = []
-    for kind in ("protein", "network"):
-        part = fits[fits["kind"] == kind]
-        if len(part):
-            glance.append(
-                f"{len(part)} {kind} spectra: {int(part['is_power_law'].sum())} pass the KS test with "
-                f"Massey's d_c, {int(part['is_power_law_fitted'].sum())} with the fitted-β d_c; mean s = "
-                f"{part['s'].mean():.3f}, mean β = {part['beta'].mean():.3f}."
-            )
-    if collected.not_analysed:
-        glance.append(f"{len(collected.not_analysed)} batch row(s) not analysed (see the last table).")
-    sections.append(
-        Section(
-            "Summary",
-            paragraphs=glance,
-            notes=notes,
-            figures=[(n, *figs[n]) for n in ("rank_size",) if n in figs],
-        )
-    )
-    if "networks" in tables:
-        sections.append(
-            Section(
-                "Networks",
-                tables=[format_table("networks", tables["networks"], bootstrap=boot)],
-                paragraphs=[
-                    "One row per network spectrum in the form of the paper's Tables 1 and 6-10; "
-                    "dataset, model, training and setting come from the spectrum's meta."
-                ],
-                figures=[(n, *figs[n]) for n in ("s_versus_top_eigenvalue", "s_versus_trace") if n in figs],
-            )
-        )
-    if "proteins" in tables:
-        sections.append(
-            Section(
-                "Proteins",
-                tables=[
-                    format_table("proteins", tables["proteins"], bootstrap=boot),
-                    format_table("protein_size_bins", tables["protein_size_bins"]),
-                ],
-                paragraphs=[
-                    "One row per protein in the form of the paper's Table 11 (inverse ANM spectrum "
-                    "σ = 1/λ), then the size-binned summary of its Table 13 beside the paper's numbers "
-                    "(Δ = ours − paper)."
-                ],
-                figures=[(n, *figs[n]) for n in ("s_versus_size",) if n in figs],
-            )
-        )
-    sections.append(
-        Section(
-            "Proteins beside networks",
-            tables=[format_table("proteins_vs_networks", tables["proteins_vs_networks"])],
-            figures=[(n, *figs[n]) for n in ("s_histogram", "ratio_histogram") if n in figs],
-        )
-    )
-    if "paper_comparison" in tables:
-        sections.append(
-            Section(
-                "Comparison with the paper",
-                tables=[format_table("paper_comparison", tables["paper_comparison"])],
-                paragraphs=[
-                    "Spectra whose experiment the paper reports, refitted at the paper's K and α = 0.05; "
-                    "Δ = ours − paper. The paper prints d_c = 0.176 for K = 50, where 1.36/√50 = 0.192."
-                ],
-            )
-        )
-    sections.append(
-        Section(
-            "Eigengaps",
-            tables=[format_table("eigengaps", tables["eigengaps"])],
-            figures=[(n, *figs[n]) for n in ("eigengaps",) if n in figs],
-        )
-    )
-    if "likelihood_ratios" in tables:
-        sections.append(
-            Section(
-                "Likelihood-ratio tests",
-                tables=[format_table("likelihood_ratios", tables["likelihood_ratios"])],
-                paragraphs=[
-                    "Power law against each alternative on the same K values (Clauset et al. 2009): "
-                    "R > 0 favours the power law; p is the significance of the sign of R."
-                ],
-            )
-        )
-    if "not_analysed" in tables:
-        sections.append(
-            Section("Not analysed", tables=[format_table("not_analysed", tables["not_analysed"])])
-        )
-    return sections
-
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 14px; color: #222;
-       max-width: 1180px; margin: 1.5em auto; padding: 0 1em; line-height: 1.4; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.8em;
-  border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
-.scroll { overflow-x: auto; margin: 0.6em 0 1.2em 0; }
-table { border-collapse: collapse; font-size: 12.5px; }
-.caption { font-weight: 600; padding: 0.3em 0; }
-th, td { border: 1px solid #d4d4d4; padding: 2px 6px; }
-th { background: #f1f3f5; font-weight: 600; vertical-align: bottom; max-width: 8em; }
-td { white-space: nowrap; } td.text { white-space: normal; min-width: 4em; max-width: 24em; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr:nth-child(even) td { background: #fafafa; }
-figure { margin: 0.8em 0 1.4em 0; } figure img { max-width: 100%; border: 1px solid #e4e4e4; }
-figcaption { font-size: 12.5px; color: #444; max-width: 770px; }
-.notes li { font-size: 12.5px; color: #6b4e00; } .omitted { font-size: 12px; color: #666; }
-"""
-
-
-def _html_table(table: DisplayTable) -> str:
-    esc = html.escape
-    head = "".join(f"<th>{esc(h)}</th>" for h in table.header)
-    body = []
-    for row in table.rows:
-        cells = "".join(
-            f'<td class="num">{esc(c)}</td>' if num else f'<td class="text">{esc(c)}</td>'
-            for c, num in zip(row, table.numeric, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    more = (
-        f'<p class="omitted">{table.omitted} more rows in tables/{table.name}.csv</p>'
-        if table.omitted
-        else ""
-    )
-    return (
-        f'<div class="scroll"><div class="caption">{esc(table.caption)} '
-        f"<small>(tables/{table.name}.csv)</small></div>"
-        f'<table id="table-{table.name}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>{more}</div>"
-    )
-
-
-def render_html(title: str, sections: Sequence[Section]) -> str:
-    """One self-contained HTML page: inline CSS, figures as base64 PNG, no external reference."""
-    esc = html.escape
-    parts = [
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-        f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>"
-    ]
-    parts.append("<p>" + " · ".join(f"{esc(s.title)}" for s in sections) + "</p>")
-    for section in sections:
-        parts.append(f"<h2>{esc(section.title)}</h2>")
-        parts.extend(f"<p>{esc(p)}</p>" for p in section.paragraphs)
-        if section.notes:
-            parts.append(
-                '<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in section.notes) + "</ul>"
-            )
-        parts.extend(_html_table(table) for table in section.tables)
-        for name, png, caption in section.figures:
-            data = base64.b64encode(png).decode("ascii")
-            parts.append(
-                f'<figure id="figure-{name}"><img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{esc(caption)} <small>(figures/{name}.png, .svg)</small></figcaption>"
-                "</figure>"
-            )
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(title: str, sections: Sequence[Section]) -> str:
-    """The report as Markdown: pipe tables, figures linked from ``figures/``."""
-    lines = [f"# {title}", ""]
-    for section in sections:
-        lines += [f"## {section.title}", ""]
-        for p in section.paragraphs:
-            lines += [p, ""]
-        if section.notes:
-            lines += [f"- {n}" for n in section.notes] + [""]
-        for table in section.tables:
-            lines += [f"**{table.caption}** (`tables/{table.name}.csv`)", ""]
-            lines.append("| " + " | ".join(_md_cell(h) for h in table.header) + " |")
-            lines.append("|" + "|".join("---:" if n else "---" for n in table.numeric) + "|")
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
-            if table.omitted:
-                lines.append(f"\n{table.omitted} more rows in `tables/{table.name}.csv`.")
-            lines.append("")
-        for name, _, caption in section.figures:
-            lines += [f"![{caption}](figures/{name}.png)", "", f"*{caption}*", ""]
-    return "\n".join(lines)

@@ -15,8 +15,9 @@ import pytest
 from compare import Spectrum, fit_power_law, fitted_critical_value, ks_p_value
 from compare.cli import main
 from compare.plots import DPI, FIGSIZE, RANK_FIGSIZE
+from compare.render import format_number
 from compare.report import FIGURE_NAMES, TABLE_NAMES, ReportSettings, collect_inputs, write_report
-from compare.tables import KRule, fit_many, format_number, read_paper_reference
+from compare.tables import KRule, fit_many, read_paper_reference
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = 200
