@@ -99,9 +99,10 @@ def _add_spectrum_parser(sub) -> None:
     sp.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (cpu)")
     sp.add_argument(
         "--method",
-        choices=("func", "graph"),
-        default="func",
-        help="Hessian-vector products by torch.func (bounded memory) or a kept gradient graph (func)",
+        choices=("auto", "func", "graph"),
+        default="auto",
+        help="Hessian-vector products by torch.func (bounded memory) or a kept gradient graph "
+        "(auto: graph up to 10,000 samples)",
     )
     sp.add_argument("--chunk-size", type=int, default=1000, metavar="N", help="samples per loss chunk (1000)")
     sp.add_argument("--block-size", type=int, metavar="B", help="Lanczos block (1 on a CPU, 16 on a GPU)")

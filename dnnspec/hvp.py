@@ -28,7 +28,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-METHODS = ("func", "graph")
+METHODS = ("auto", "func", "graph")
+#: ``method="auto"`` keeps the gradient graph (faster) up to this many training samples.
+GRAPH_MAX_SAMPLES = 10_000
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,9 @@ def loss_hessian(
         model's own.
     device : str or torch.device, optional
         Default: the model's device.
-    method : {"func", "graph"}
-        See the module docstring.
+    method : {"auto", "func", "graph"}
+        See the module docstring; ``"auto"`` takes ``"graph"`` for at most
+        ``GRAPH_MAX_SAMPLES`` training samples and ``"func"`` above.
 
     Returns
     -------
@@ -155,6 +158,8 @@ def loss_hessian(
     def unflatten(w: Tensor) -> dict[str, Tensor]:
         return {n: t.view(s) for n, t, s in zip(names, torch.split(w, sizes), shapes, strict=True)}
 
+    if method == "auto":
+        method = "graph" if n_samples <= GRAPH_MAX_SAMPLES else "func"
     with torch.no_grad():
         for i, (x, y) in enumerate(chunks):
             loss = loss_fn(net(x), y)

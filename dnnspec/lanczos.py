@@ -116,6 +116,11 @@ def _next_block(w: Tensor, basis: Tensor, gen: torch.Generator, scale: float) ->
     return q, q.T @ w
 
 
+def _converged(theta: np.ndarray, resid: np.ndarray, *, tol: float) -> np.ndarray:
+    """Which Ritz values meet ``resid <= tol * |theta|``."""
+    return resid <= tol * np.abs(theta)
+
+
 def _ritz(alphas: list[Tensor], betas: list[Tensor], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-k Ritz values (descending), their eigenvectors in T, and the residual norms."""
     widths = [a.shape[0] for a in alphas]
@@ -266,19 +271,26 @@ def block_lanczos(
                 theta, s, resid = _ritz(alphas, betas if not exhausted else betas + [], min(k, m))
                 if exhausted:
                     resid = np.zeros_like(theta)
-                rel = resid / np.maximum(np.abs(theta), np.finfo(float).tiny)
-                done = theta.size == k and bool((rel <= tol).all())
-                log.debug("lanczos m=%d products=%d converged %d/%d", m, products, int((rel <= tol).sum()), k)
+                ok = _converged(theta, resid, tol=tol)
+                done = theta.size == k and bool(ok.all())
+                log.debug(
+                    "lanczos m=%d products=%d converged %d/%d, max residual/theta_1 %.2e",
+                    m,
+                    products,
+                    int(ok.sum()),
+                    k,
+                    resid.max() / max(abs(theta[0]), 1e-300),
+                )
                 if bar is not None:
-                    bar.set_postfix(converged=f"{int((rel <= tol).sum())}/{k}")
+                    bar.set_postfix(converged=f"{int(ok.sum())}/{k}")
                 if done or exhausted:
                     break
                 if products >= budget:
                     raise ConvergenceError(
-                        f"block Lanczos: only {int((rel <= tol).sum())} of the top {k} eigenvalues reached "
+                        f"block Lanczos: only {int(ok.sum())} of the top {k} eigenvalues reached "
                         f"relative residual {tol:g} after {products} products (max {budget}); "
                         f"raise max_products",
-                        n_converged=int((rel <= tol).sum()),
+                        n_converged=int(ok.sum()),
                         steps=len(alphas),
                     )
                 next_check = m + max(block_size, int(0.15 * m))

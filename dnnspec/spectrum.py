@@ -29,7 +29,7 @@ def hessian_spectrum(
     name: str = "network",
     dtype: torch.dtype | None = None,
     device: str | torch.device | None = None,
-    method: str = "func",
+    method: str = "auto",
     block_size: int | None = None,
     tol: float = RESIDUAL_RTOL,
     max_products: int | None = None,
@@ -60,8 +60,9 @@ def hessian_spectrum(
         always float64.
     device : optional
         Where products run (default the model's device; ``"cuda"`` for a GPU).
-    method : {"func", "graph"}
-        Product implementation, see :mod:`dnnspec.hvp`.
+    method : {"auto", "func", "graph"}
+        Product implementation, see :mod:`dnnspec.hvp` (``"auto"``: the kept gradient graph
+        up to 10,000 samples, measured 1.4x faster per product on LeNet, torch.func above).
     block_size : int, optional
         Vectors per product call in block Lanczos. Default 1 (plain Lanczos) on a CPU, where
         batching products through vmap measured no faster per product, and 16 on a GPU.
@@ -113,7 +114,7 @@ def hessian_spectrum(
         "n_params": op.n_params,
         "n_samples": op.n_samples,
         "hvp_dtype": str(op.dtype).replace("torch.", ""),
-        "hvp_method": method,
+        "hvp_method": op.method,
         "block_size": block_size,
         "device": str(op.device),
         "k_requested": k,
