@@ -1,9 +1,10 @@
 """Reproduce the paper's network findings (its Table 1 / Table 6 contrasts) at a scale this machine allows.
 
 For each experiment: build the net, train it with SGD (or keep the random initialisation), take the top
-K_max eigenvalues of the training-loss Hessian (float64 products, block Lanczos, every kept value to
-relative residual 1e-5; dense ``eigvalsh`` of the exact Hessian when the net has <= 4,000 parameters),
-fit the power law for each K, and print one row per (experiment, K) like the paper's tables, with wall
+K_max eigenvalues of the training-loss Hessian (block Lanczos, every kept value to relative residual
+1e-5, products in float32 as in training; dense float64 ``eigvalsh`` of the exact Hessian when the
+net has <= 4,000 parameters), fit the power law for each K, and print one row per (experiment, K) like
+the paper's tables, with wall
 times. Spectra are saved to ``--spectra DIR`` (``compare report`` reads them); the table is written as
 Markdown to ``--out``.
 
@@ -77,7 +78,7 @@ def top_eigenvalues(model, dataset, k: int, *, device: str, seed: int) -> tuple[
         F.cross_entropy,
         data,
         k=k,
-        dtype=torch.float64,
+        dtype=torch.float32,
         device=device,
         method=method,
         seed=seed,

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from compare.errors import SpectrumFileError
+from compare.files import read_jsonl
 from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
 from compare.reference import paper_comparison
 from compare.render import render_html, render_markdown, report_sections
@@ -123,17 +124,7 @@ def _is_batch(folder: Path) -> bool:
 
 def _journal_rows(path: Path) -> list[dict]:
     """Rows of an ``enmspec batch`` journal, the last of each input winning; a cut line is ignored."""
-    rows: dict[str, dict] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            rows[row.get("path") or row.get("id")] = row
-    return list(rows.values())
+    return list(read_jsonl(path, key=("path", "id")).values())
 
 
 def _plain(value):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from compare.errors import SpectrumFileError
+from compare.files import atomic_path
 
 FORMAT_NAME = "hessian-spectra/spectrum"
 FORMAT_VERSION = 1
@@ -175,18 +175,8 @@ class Spectrum:
             "meta": self.meta,
         }
         text = json.dumps(header, allow_nan=True, sort_keys=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, values=np.asarray(self.values), header=np.array(text))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, values=np.asarray(self.values), header=np.array(text))
         return path
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from compare.cli import run_command
+from compare.files import atomic_write_json
 from dnnspec.data import DATASETS, DataSettings, load_dataset
 from dnnspec.errors import ConvergenceError, DnnspecError, TrainingError
 from dnnspec.models import ACTIVATIONS, MODELS, build_model
@@ -134,19 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_json(path: Path, record: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh, indent=2, allow_nan=True)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _train(args: argparse.Namespace) -> int:
     import torch
 
@@ -212,7 +198,7 @@ def _train(args: argparse.Namespace) -> int:
         "metrics": metrics,
         "history": [h.as_dict() for h in result.history],
     }
-    _write_json(settings_path, record)
+    atomic_write_json(settings_path, record)
     if args.json:
         print(
             json.dumps({k: v for k, v in record.items() if k != "history"} | {"settings": str(settings_path)})

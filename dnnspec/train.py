@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -32,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from compare.files import atomic_path
 from dnnspec.data import Dataset, DataSettings
 from dnnspec.errors import CheckpointError, TrainingError
 from dnnspec.models import build_model, count_parameters
@@ -418,18 +418,8 @@ def save_checkpoint(
         json.dumps({k: v for k, v in blob.items() if k != "state_dict"}, allow_nan=True)
     except TypeError as exc:
         raise ValueError(f"checkpoint metadata must be plain JSON values ({exc})") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(blob, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(blob, fh)
     return path
 
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from compare import fit_power_law
+from compare.files import atomic_path, atomic_write_text, read_jsonl
 from compare.powerlaw import critical_value
 from enmspec.eigen import SOLVERS
 from enmspec.errors import EnmspecError, FloppyNetworkError
@@ -220,19 +221,7 @@ def read_journal(path: Path) -> dict[str, dict]:
     A line cut short by a crash is ignored: rows are appended one whole line at a time, so
     only the entry in flight can be lost.
     """
-    rows: dict[str, dict] = {}
-    if not path.is_file():
-        return rows
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            rows[row["path"]] = row
-    return rows
+    return read_jsonl(path, key="path")
 
 
 def _repair_journal(path: Path) -> None:
@@ -264,9 +253,7 @@ def _check_settings(out: Path, settings: AnalysisSettings) -> None:
                 f"use another --out folder or the same settings to resume"
             )
     else:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(current, indent=2) + "\n")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(current, indent=2) + "\n")
 
 
 def _resolve_inputs(inputs, cache, fetch_settings, progress) -> tuple[list[Path], list[dict]]:
@@ -395,16 +382,13 @@ def run_batch(
     if write_csv:
         _write_atomic(table, out / CSV_NAME, "csv")
     summary = summarize(table)
-    tmp = out / (SUMMARY_NAME + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, out / SUMMARY_NAME)
+    atomic_write_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     return table
 
 
 def _write_atomic(table, path: Path, kind: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    if kind == "parquet":
-        table.to_parquet(tmp, index=False)
-    else:
-        table.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        if kind == "parquet":
+            table.to_parquet(tmp, index=False)
+        else:
+            table.to_csv(tmp, index=False)

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compare.files import atomic_path
 from enmspec.errors import FetchError, StructureError
 from enmspec.structure import load_structure
 
@@ -293,13 +294,11 @@ def fetch(
 
 
 def _write_failures(path: Path, failed: dict[str, str]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t")
         writer.writerow(["id", "reason"])
         for entry, reason in sorted(failed.items()):
             writer.writerow([entry, reason])
-    os.replace(tmp, path)
 
 
 SEARCH_URL = "https://search.rcsb.org/rcsbsearch/v2/query"
