@@ -32,7 +32,13 @@ def test_written_file_has_umask_permissions_not_0600(tmp_path):
 
 def test_read_jsonl_last_row_wins_and_cut_line_is_ignored(tmp_path):
     path = tmp_path / "rows.jsonl"
-    lines = ['{"path": "a", "v": 1}', "not json", '{"id": "b", "v": 2}', '{"path": "a", "v": 3}', '{"path": "c"']
+    lines = [
+        '{"path": "a", "v": 1}',
+        "not json",
+        '{"id": "b", "v": 2}',
+        '{"path": "a", "v": 3}',
+        '{"path": "c"',
+    ]
     path.write_text("\n".join(lines))
     rows = read_jsonl(path, key=("path", "id"))
     assert rows == {"a": {"path": "a", "v": 3}, "b": {"id": "b", "v": 2}}
