@@ -6,7 +6,8 @@ same float precision (``--dtype``), same chunking, measured in the same run:
 
 * peer: ``curvlinops.HessianLinearOperator(model, CrossEntropyLoss(), params, chunks)``
   ``.to_scipy()`` handed to ``scipy.sparse.linalg.eigsh(k=K, which="LA", tol=--eigsh-tol)``
-  (ARPACK, implicitly restarted Lanczos);
+  (ARPACK, implicitly restarted Lanczos; its tol is the same criterion as ours,
+  ``||H y - theta y|| <= tol |theta|``, and defaults to ours);
 * ours: ``dnnspec.hessian_spectrum(model, cross_entropy, chunks, k=K, tol=--tol)``
   (block Lanczos with full reorthogonalisation, stops when every kept Ritz value reaches the
   relative residual ``tol``).
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 
 import numpy as np
@@ -43,7 +45,7 @@ def build_problem(args):
         dataset = load_dataset(DataSettings(name="mnist5k", n_train=args.n_train, seed=0))
         model = build_model("lenet", input_shape=dataset.input_shape, n_classes=10, seed=0)
         if args.epochs:
-            train(model, dataset, TrainSettings(epochs=args.epochs, seed=0), progress=False)
+            model = train(model, dataset, TrainSettings(epochs=args.epochs, seed=0), progress=False).model
     dtype = getattr(torch, args.dtype)
     model = model.to(dtype=dtype, device=args.device).eval()
     x = dataset.x_train.to(dtype=dtype, device=args.device)
@@ -105,10 +107,15 @@ def main() -> None:
     parser.add_argument("--block-size", type=int, default=None)
     parser.add_argument("--tol", type=float, default=1e-5)
     parser.add_argument("--max-products", type=int, default=None)
-    parser.add_argument("--eigsh-tol", type=float, default=0.0)
+    parser.add_argument(
+        "--eigsh-tol", type=float, help="ARPACK's tol (default: --tol, the same residual criterion as ours)"
+    )
     parser.add_argument("--skip-peer-above", type=int, default=10**9, help="run the peer only for K <= this")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.eigsh_tol is None:
+        args.eigsh_tol = args.tol
+    sys.stdout.reconfigure(line_buffering=True)
     torch.set_num_threads(args.threads)
     model, chunks = build_problem(args)
     n_params = sum(p.numel() for p in model.parameters())
