@@ -103,15 +103,21 @@ def test_kill_and_resume_gives_the_same_table(structures, tmp_path, sig):
         "1",
         "--quiet",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = out / JOURNAL_NAME
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if journal.is_file() and len(journal.read_text().splitlines()) >= 2:
-            break
-        time.sleep(0.05)
-    os.kill(proc.pid, sig)
-    assert proc.wait(timeout=60) == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    for _attempt in range(3):
+        shutil.rmtree(out, ignore_errors=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if journal.is_file() and len(journal.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, sig)
+        code = proc.wait(timeout=60)
+        if code == 0 and len(read_journal(journal)) == len(reference):
+            continue  # on a starved machine the batch finished before the signal landed: again
+        break
+    assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
     killed_rows = len(read_journal(journal))
     assert 2 <= killed_rows < len(reference), "the kill should land mid-batch"
     assert not (out / "results.parquet").exists()
