@@ -80,6 +80,9 @@ class AnalysisSettings:
     solver: str = "auto"
     allow_floppy: bool = False
     chains: str | None = None
+    #: Torch device of the ``torch`` solver; not part of a batch's identity (a batch begun on
+    #: the CPU may be resumed on a GPU).
+    device: str | None = None
 
     def __post_init__(self) -> None:
         if self.top is not None and self.fraction is not None:
@@ -96,6 +99,8 @@ class AnalysisSettings:
             raise ValueError(f"gamma must be a positive number, got {self.gamma!r}")
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        if self.device is not None and self.solver not in ("auto", "torch"):
+            raise ValueError(f"device={self.device!r} needs solver 'torch' (or 'auto'), got {self.solver!r}")
         critical_value(2, self.alpha)  # validates alpha
 
 
@@ -147,6 +152,7 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings):
             top=settings.top,
             fraction=settings.fraction,
             solver=settings.solver,
+            device=settings.device,
             allow_floppy=settings.allow_floppy,
         )
         fit = fit_power_law(spectrum.values, alpha=settings.alpha)
@@ -240,10 +246,14 @@ def _append(fh, row: dict) -> None:
     os.fsync(fh.fileno())
 
 
+#: Settings that may differ between a batch and its resumption.
+_RESUMABLE_ACROSS = ("device",)
+
+
 def _check_settings(out: Path, settings: AnalysisSettings) -> None:
     """Refuse to mix rows made with other settings into one results table."""
     path = out / SETTINGS_NAME
-    current = asdict(settings)
+    current = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE_ACROSS}
     if path.is_file():
         previous = json.loads(path.read_text())
         if previous != current:

@@ -51,6 +51,10 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chains", help="author chain ids to keep, e.g. AB (default: all)")
     p.add_argument("--solver", choices=SOLVERS, default="auto", help="eigensolver (auto)")
     p.add_argument(
+        "--device",
+        help="torch device for the eigensolver, e.g. cuda or cuda:1 (implies --solver torch; needs torch)",
+    )
+    p.add_argument(
         "--keep-disconnected",
         action="store_true",
         help="fit networks with more than six zero modes, dropping the zero modes",
@@ -129,6 +133,7 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         fraction=fraction,
         alpha=args.alpha,
         solver=args.solver,
+        device=args.device,
         allow_floppy=args.keep_disconnected,
         chains=args.chains,
     )

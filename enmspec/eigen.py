@@ -72,7 +72,12 @@ def dense_eigenvalues(hessian) -> LowestModes:
 
 
 def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
-    """All eigenvalues by :func:`torch.linalg.eigvalsh` in float64 (CUDA when available)."""
+    """All eigenvalues by :func:`torch.linalg.eigvalsh` in float64.
+
+    ``device`` is any torch device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``); default CUDA
+    when torch sees a GPU, the CPU otherwise. A device torch cannot use is an
+    :class:`EnmspecError` naming it, not a silent fall back to the CPU.
+    """
     try:
         import torch
     except ImportError:
@@ -81,8 +86,17 @@ def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
         ) from None
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        target = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise EnmspecError(f"device {device!r} is not a torch device: {exc}") from None
+    if target.type == "cuda" and not torch.cuda.is_available():
+        raise EnmspecError(
+            f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA device "
+            "(a CPU-only build, or no GPU on this machine)"
+        )
     matrix = hessian.toarray() if sp.issparse(hessian) else np.asarray(hessian, dtype=np.float64)
-    w = torch.linalg.eigvalsh(torch.from_numpy(matrix).to(device)).cpu().numpy()
+    w = torch.linalg.eigvalsh(torch.from_numpy(matrix).to(target)).cpu().numpy()
     return LowestModes(eigenvalues=w.astype(np.float64), lambda_max=float(w[-1]), solver="torch")
 
 

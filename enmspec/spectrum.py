@@ -57,6 +57,7 @@ def inverse_spectrum(
     *,
     name: str | None = None,
     solver: str = "auto",
+    device: str | None = None,
     allow_floppy: bool = False,
     zero_rtol: float = ZERO_MODE_RTOL,
     seed: int = 0,
@@ -81,6 +82,9 @@ def inverse_spectrum(
         Eigensolver (see :mod:`enmspec.eigen`); ``auto`` takes ``sliced`` for networks of
         at least 1500 degrees of freedom when at most a quarter of the modes are kept,
         ``dense`` otherwise.
+    device : str, optional
+        Torch device for the ``torch`` solver (``"cuda"``, ``"cuda:1"``, ``"cpu"``); setting
+        it with ``solver="auto"`` picks ``torch``. Default: CUDA when torch sees a GPU.
     allow_floppy : bool
         Fit networks with more than six zero modes (floppy or disconnected at the cutoff),
         dropping every zero mode, instead of raising :class:`FloppyNetworkError`.
@@ -126,6 +130,11 @@ def inverse_spectrum(
         wanted = _wanted_modes(n_dof, top, fraction)
     except ValueError as exc:
         raise EnmspecError(f"{label}: {exc} ({n_dof - RIGID_BODY_MODES} nonzero modes)") from None
+    if device is not None:
+        if solver == "auto":
+            solver = "torch"
+        elif solver != "torch":
+            raise ValueError(f"device={device!r} needs solver='torch' (or 'auto'), got solver={solver!r}")
     chosen = _choose_solver(solver, n_dof, wanted)
 
     hessian = anm_hessian(coords, cutoff=cutoff, gamma=gamma)
@@ -133,7 +142,7 @@ def inverse_spectrum(
     if chosen == "sliced":
         modes = sliced_eigenvalues(hessian, wanted, zero_rtol=zero_rtol, seed=seed)
     elif chosen == "torch":
-        modes = torch_eigenvalues(hessian)
+        modes = torch_eigenvalues(hessian, device=device)
     else:
         modes = dense_eigenvalues(hessian)
     lam = modes.eigenvalues

@@ -84,6 +84,18 @@ def test_other_settings_refused(structures, tmp_path):
         run_batch([structures / "1pwc.pdb"], out, jobs=1, settings=AnalysisSettings(cutoff=10.0))
 
 
+def test_resume_on_another_device_is_allowed(structures, tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "out"
+    first = run_batch([structures / "1pwc.pdb"], out, jobs=1)
+    with pytest.raises(ValueError, match="needs solver 'torch'"):
+        AnalysisSettings(solver="dense", device="cpu")
+    second = run_batch([structures], out, jobs=1, settings=AnalysisSettings(device="cpu"))
+    assert len(read_journal(out / JOURNAL_NAME)) == 4  # 1PWC kept, three new rows
+    assert second.set_index("id").loc["1PWC", "solver"] == first.set_index("id").loc["1PWC", "solver"] == "dense"
+    assert set(second.set_index("id").drop(index="1PWC").query("status == 'done'")["solver"]) == {"torch"}
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_kill_and_resume_gives_the_same_table(structures, tmp_path, sig):
     """Killed mid-batch, rerun: the table equals an uninterrupted run's."""

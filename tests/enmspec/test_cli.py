@@ -121,6 +121,18 @@ def test_bad_usage_exit_2(pdb_1pwc, capsys):
     assert info.value.code == 2
     assert main(["spectrum", str(pdb_1pwc), "--alpha", "0.3"]) == 2
     assert "alpha must be one of" in capsys.readouterr().err
+    assert main(["spectrum", str(pdb_1pwc), "--solver", "dense", "--device", "cpu"]) == 2
+    assert "needs solver 'torch'" in capsys.readouterr().err
+
+
+def test_device_option(pdb_1pwc, capsys):
+    torch = pytest.importorskip("torch")
+    assert main(["spectrum", str(pdb_1pwc), "--device", "cpu", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["solver"] == "torch"
+    if not torch.cuda.is_available():
+        assert main(["spectrum", str(pdb_1pwc), "--device", "cuda"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "sees no CUDA device" in err[0]
 
 
 def test_disconnected_opt_in(tmp_path, pdb_1pwc, capsys):

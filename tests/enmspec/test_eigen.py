@@ -63,3 +63,22 @@ def test_torch_backend_matches_dense(pdb_1pwc):
     got = torch_eigenvalues(h, device="cpu")
     assert got.solver == "torch" and got.eigenvalues.dtype == np.float64
     np.testing.assert_allclose(got.eigenvalues, np.linalg.eigvalsh(h.toarray()), rtol=0, atol=1e-11)
+
+
+def test_device_selects_torch_and_names_a_missing_gpu(pdb_1pwc):
+    torch = pytest.importorskip("torch")
+    from enmspec import inverse_spectrum
+    from enmspec.errors import EnmspecError
+
+    structure = load_structure(pdb_1pwc)
+    ref = inverse_spectrum(structure, fraction=0.1, solver="dense")
+    got = inverse_spectrum(structure, fraction=0.1, device="cpu")
+    assert got.meta["solver"] == "torch"
+    np.testing.assert_allclose(got.values, ref.values, rtol=1e-9)
+    with pytest.raises(ValueError, match="needs solver='torch'"):
+        inverse_spectrum(structure, fraction=0.1, solver="sliced", device="cpu")
+    with pytest.raises(EnmspecError, match="not a torch device"):
+        inverse_spectrum(structure, fraction=0.1, device="gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(EnmspecError, match="'cuda' asked for, but torch .* sees no CUDA device"):
+            inverse_spectrum(structure, fraction=0.1, device="cuda")
