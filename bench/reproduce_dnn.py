@@ -118,7 +118,9 @@ def main() -> None:
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     chosen = [
-        e for e in experiments(args.set) if not args.only or any(o in f"{e.data}-{e.model}" for o in args.only)
+        e
+        for e in experiments(args.set)
+        if not args.only or any(o in f"{e.data}-{e.model}" for o in args.only)
     ]
     if not chosen:
         parser.error(f"--only {args.only} matches no experiment of --set {args.set}")

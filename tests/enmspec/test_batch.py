@@ -92,7 +92,9 @@ def test_resume_on_another_device_is_allowed(structures, tmp_path):
         AnalysisSettings(solver="dense", device="cpu")
     second = run_batch([structures], out, jobs=1, settings=AnalysisSettings(device="cpu"))
     assert len(read_journal(out / JOURNAL_NAME)) == 4  # 1PWC kept, three new rows
-    assert second.set_index("id").loc["1PWC", "solver"] == first.set_index("id").loc["1PWC", "solver"] == "dense"
+    assert (
+        second.set_index("id").loc["1PWC", "solver"] == first.set_index("id").loc["1PWC", "solver"] == "dense"
+    )
     assert set(second.set_index("id").drop(index="1PWC").query("status == 'done'")["solver"]) == {"torch"}
 
 
