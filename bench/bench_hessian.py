@@ -60,8 +60,15 @@ def run_ours(model, chunks, k, args):
         torch.cuda.synchronize()
     start = time.perf_counter()
     spec = hessian_spectrum(
-        model, F.cross_entropy, chunks, k=k, tol=args.tol, method=args.method, block_size=args.block_size,
-        max_products=args.max_products, seed=0,
+        model,
+        F.cross_entropy,
+        chunks,
+        k=k,
+        tol=args.tol,
+        method=args.method,
+        block_size=args.block_size,
+        max_products=args.max_products,
+        seed=0,
     )
     if args.device == "cuda":
         torch.cuda.synchronize()
@@ -120,8 +127,10 @@ def main() -> None:
     model, chunks = build_problem(args)
     n_params = sum(p.numel() for p in model.parameters())
     n = sum(len(x) for x, _ in chunks)
-    print(f"LeNet {n_params} parameters, {n} samples, {args.dtype}, {args.device}, {args.threads} thread(s), "
-          f"torch {torch.__version__}, {platform.processor() or platform.machine()}")
+    print(
+        f"LeNet {n_params} parameters, {n} samples, {args.dtype}, {args.device}, {args.threads} thread(s), "
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}"
+    )
     heads = ("ours s", "ours hvp", "peer s", "peer hvp")
     print(f"{'K':>6} " + " ".join(f"{h:>9}" for h in heads) + f" {'peer/ours':>10} {'max rel diff':>13}")
     rows = []
@@ -132,8 +141,10 @@ def main() -> None:
             peer, t_peer, p_peer = run_peer(model, chunks, k, args)
             diff = float(np.max(np.abs(ours - peer) / np.abs(peer)))
             row.update(peer_s=t_peer, peer_hvp=p_peer, ratio=t_peer / t_ours, max_rel_diff=diff)
-            print(f"{k:>6} {t_ours:>9.1f} {p_ours:>9} {t_peer:>9.1f} {p_peer:>9} {t_peer / t_ours:>10.2f} "
-                  f"{diff:>13.2e}")
+            print(
+                f"{k:>6} {t_ours:>9.1f} {p_ours:>9} {t_peer:>9.1f} {p_peer:>9} {t_peer / t_ours:>10.2f} "
+                f"{diff:>13.2e}"
+            )
         else:
             print(f"{k:>6} {t_ours:>9.1f} {p_ours:>9} {'-':>9} {'-':>9} {'-':>10} {'-':>13}")
         rows.append(row)
