@@ -26,9 +26,17 @@ def _key(text) -> str:
     return "" if key in ("", "none") else key
 
 
+def _base_dataset(name) -> str | None:
+    """``"MNIST (5k subset)"`` -> ``"MNIST"``: a parenthesis qualifies a subset of the same dataset."""
+    if not isinstance(name, str):
+        return name
+    return name.split("(", 1)[0].strip() or name
+
+
 def _experiment(meta: Mapping) -> tuple[str, str, str, str]:
     training = meta.get("training") if meta.get("training") is not None else meta.get("optimizer")
-    return (_key(meta.get("dataset")), _key(meta.get("model")), _key(training), _key(meta.get("setting")))
+    dataset = _base_dataset(meta.get("dataset"))
+    return (_key(dataset), _key(meta.get("model")), _key(training), _key(meta.get("setting")))
 
 
 def _paper_rows_for(spectrum: Spectrum, reference) -> list[dict]:
@@ -55,10 +63,12 @@ def paper_comparison(spectra: Sequence[Spectrum], reference):
 
     A protein matches Table 11 by name (4HHB); a network matches Tables 6-10 by
     ``meta["dataset"]``, ``meta["model"]``, ``meta["training"]`` (or ``"optimizer"``) and
-    ``meta["setting"]`` (absent = ``"-"``), compared without case or punctuation. A network
-    without a setting also meets the paper's "Eigengap" row of its run, compared with the fit
-    of its eigengaps. The fit is redone at the paper's K and alpha = 0.05 when the spectrum
-    holds enough values; otherwise at all values, with a note.
+    ``meta["setting"]`` (absent = ``"-"``), compared without case or punctuation; a dataset
+    named with a parenthesised qualifier (``"MNIST (5k subset)"``) meets the paper's rows of the
+    dataset before it (``"MNIST"``), with a note saying so. A network without a setting also
+    meets the paper's "Eigengap" row of its run, compared with the fit of its eigengaps. The
+    fit is redone at the paper's K and alpha = 0.05 when the spectrum holds enough values;
+    otherwise at all values, with a note.
 
     Returns
     -------
@@ -75,7 +85,11 @@ def paper_comparison(spectra: Sequence[Spectrum], reference):
             eigengap = _key(ref["setting"]) == "eigengap"
             values = eigengaps(spectrum.values) if eigengap else spectrum.values
             k_paper = int(ref["k"])
-            note = "eigengaps of the spectrum" if eigengap else ""
+            notes = ["eigengaps of the spectrum"] if eigengap else []
+            ours_dataset = spectrum.meta.get("dataset")
+            if spectrum.kind == "network" and _key(ours_dataset) != _key(ref["dataset"]):
+                notes.append(f"our data: {ours_dataset}; the paper's: {ref['dataset']}")
+            note = "; ".join(notes)
             k = min(k_paper, values.size)
             if k < k_paper:
                 extra = f"only {values.size} values: fitted with K = {k}, not the paper's {k_paper}"

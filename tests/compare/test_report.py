@@ -194,6 +194,28 @@ def test_paper_comparison_network_row(report):
     assert list(random["d_ks_paper"]) == [0.0796]
 
 
+def test_paper_comparison_subset_of_a_dataset():
+    """ "MNIST (5k subset)" meets the paper's MNIST rows, with a note; CIFAR-10 never meets CIFAR-100."""
+    from compare.reference import paper_comparison
+
+    reference = read_paper_reference()
+    values = synthetic_spectra()[0].values
+    subset = Spectrum(
+        "sub", "network", values, {"dataset": "MNIST (5k subset)", "model": "LeNet", "training": "SGD"}
+    )
+    rows = paper_comparison([subset], reference).set_index("experiment")
+    assert set(rows.index) == {"MNIST / LeNet / SGD / -", "MNIST / LeNet / SGD / Eigengap"}
+    assert rows.loc["MNIST / LeNet / SGD / -", "note"] == "our data: MNIST (5k subset); the paper's: MNIST"
+    assert rows.loc["MNIST / LeNet / SGD / -", "s_paper"] == 1.009
+    exact = Spectrum("full", "network", values, {"dataset": "MNIST", "model": "LeNet", "training": "SGD"})
+    assert (
+        paper_comparison([exact], reference).set_index("experiment").loc["MNIST / LeNet / SGD / -", "note"]
+        == ""
+    )
+    other = Spectrum("c10", "network", values, {"dataset": "CIFAR-10", "model": "LeNet", "training": "SGD"})
+    assert set(paper_comparison([other], reference)["experiment"]) == {"CIFAR-10 / LeNet / SGD / -"}
+
+
 def test_figures_decode(report):
     from PIL import Image
 
