@@ -27,6 +27,10 @@ from enmspec.fetch import (
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+#: Default worker processes with ``--device cuda``: each holds its own CUDA context (several
+#: hundred MB of GPU memory), and a few workers keep one GPU busy while the others parse and
+#: build Hessians on the CPU.
+GPU_JOBS = 4
 TABLE_HEADER = ("entry", "N", "n_modes", "K", "d_ks", "d_c", "verdict", "beta ± sigma", "s")
 
 
@@ -111,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="output folder (results.parquet, spectra/, summary.json); rerun to resume",
     )
-    bp.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: all cores)")
+    bp.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help=f"worker processes (default: all cores; {GPU_JOBS} with --device cuda, one GPU context each)",
+    )
     bp.add_argument("--cache", help="entry cache for id lists; missing entries are downloaded")
     bp.add_argument("--mirror", default="rcsb", help="where --cache downloads from (see fetch --mirror)")
     bp.add_argument("--format", choices=sorted(FORMATS), default="cif", help="format --cache downloads")
@@ -201,11 +210,14 @@ def _batch(args: argparse.Namespace) -> int:
     missing = [p for p in args.inputs if not Path(p).exists()]
     if missing:
         raise EnmspecError(f"no such file or folder: {', '.join(missing)}")
+    jobs = args.jobs
+    if jobs is None:
+        jobs = GPU_JOBS if (args.device or "").startswith("cuda") else -1
     table = run_batch(
         args.inputs,
         args.out,
         settings=settings,
-        jobs=args.jobs,
+        jobs=jobs,
         cache=args.cache,
         fetch_settings=FetchSettings(base_url=args.mirror, fmt=args.format),
         scheduler=args.scheduler,
