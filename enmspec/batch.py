@@ -21,7 +21,7 @@ from pathlib import Path
 from compare import fit_power_law
 from compare.files import atomic_path, atomic_write_text, read_jsonl
 from compare.powerlaw import critical_value
-from enmspec.eigen import SOLVERS
+from enmspec.eigen import SOLVERS, solver_for_device, torch_device
 from enmspec.errors import EnmspecError, FloppyNetworkError
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 from enmspec.spectrum import inverse_spectrum
@@ -99,8 +99,7 @@ class AnalysisSettings:
             raise ValueError(f"gamma must be a positive number, got {self.gamma!r}")
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
-        if self.device is not None and self.solver not in ("auto", "torch"):
-            raise ValueError(f"device={self.device!r} needs solver 'torch' (or 'auto'), got {self.solver!r}")
+        solver_for_device(self.solver, self.device)
         critical_value(2, self.alpha)  # validates alpha
 
 
@@ -288,12 +287,27 @@ def _resolve_inputs(inputs, cache, fetch_settings, progress) -> tuple[list[Path]
     return list(dict.fromkeys(paths)), failures
 
 
+#: Default worker processes on a CUDA device: each holds its own CUDA context (several hundred
+#: MB of GPU memory), and a few workers keep one GPU busy while the others parse and build
+#: Hessians on the CPU.
+GPU_JOBS = 4
+
+
+def resolve_jobs(jobs: int | None, settings: AnalysisSettings) -> int:
+    """Worker processes for ``jobs`` (None: the default for ``settings.device``; -1: all cores)."""
+    if jobs is None:
+        jobs = GPU_JOBS if (settings.device or "").startswith("cuda") else -1
+    if jobs == 0 or jobs < -1:
+        raise ValueError(f"jobs must be >= 1 or -1, got {jobs}")
+    return (os.cpu_count() or 1) if jobs == -1 else jobs
+
+
 def run_batch(
     inputs: Iterable[str | os.PathLike],
     out: str | os.PathLike,
     *,
     settings: AnalysisSettings | None = None,
-    jobs: int = -1,
+    jobs: int | None = None,
     cache: str | os.PathLike | None = None,
     fetch_settings=None,
     scheduler: str | None = None,
@@ -316,8 +330,10 @@ def run_batch(
         journal that makes the batch resumable.
     settings : AnalysisSettings, optional
         Default: cutoff 9 A, gamma 1, top tenth of the inverse spectrum, alpha 0.05.
-    jobs : int
+    jobs : int, optional
         Worker processes (-1: all cores), each with one BLAS thread per core it owns.
+        Default: all cores, or :data:`GPU_JOBS` when ``settings.device`` is a CUDA device
+        (each worker holds its own CUDA context).
     cache : path-like, optional
         Entry cache for id lists (see :func:`enmspec.fetch`).
     fetch_settings : enmspec.fetch.FetchSettings, optional
@@ -347,10 +363,9 @@ def run_batch(
     from compare.summary import summarize
 
     settings = settings or AnalysisSettings()
-    if jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be >= 1 or -1, got {jobs}")
-    if jobs == -1:
-        jobs = os.cpu_count() or 1
+    jobs = resolve_jobs(jobs, settings)
+    if settings.device is not None and scheduler is None:
+        torch_device(settings.device)  # a missing GPU is one error here, not a failed row per entry
     out = Path(out)
     spectra_dir = out / SPECTRA_DIR
     spectra_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,14 @@ from pathlib import Path
 from compare.cli import run_command
 from compare.errors import SpectrumFileError
 from compare.summary import summarize
-from enmspec.batch import PAPER_FRACTION, RESULTS_NAME, AnalysisSettings, analyze_structure, run_batch
+from enmspec.batch import (
+    GPU_JOBS,
+    PAPER_FRACTION,
+    RESULTS_NAME,
+    AnalysisSettings,
+    analyze_structure,
+    run_batch,
+)
 from enmspec.eigen import SOLVERS
 from enmspec.errors import ConvergenceError, EnmspecError
 from enmspec.fetch import (
@@ -27,10 +34,6 @@ from enmspec.fetch import (
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-#: Default worker processes with ``--device cuda``: each holds its own CUDA context (several
-#: hundred MB of GPU memory), and a few workers keep one GPU busy while the others parse and
-#: build Hessians on the CPU.
-GPU_JOBS = 4
 TABLE_HEADER = ("entry", "N", "n_modes", "K", "d_ks", "d_c", "verdict", "beta ± sigma", "s")
 
 
@@ -210,14 +213,11 @@ def _batch(args: argparse.Namespace) -> int:
     missing = [p for p in args.inputs if not Path(p).exists()]
     if missing:
         raise EnmspecError(f"no such file or folder: {', '.join(missing)}")
-    jobs = args.jobs
-    if jobs is None:
-        jobs = GPU_JOBS if (args.device or "").startswith("cuda") else -1
     table = run_batch(
         args.inputs,
         args.out,
         settings=settings,
-        jobs=jobs,
+        jobs=args.jobs,
         cache=args.cache,
         fetch_settings=FetchSettings(base_url=args.mirror, fmt=args.format),
         scheduler=args.scheduler,

@@ -71,12 +71,20 @@ def dense_eigenvalues(hessian) -> LowestModes:
     return LowestModes(eigenvalues=w, lambda_max=float(w[-1]), solver="dense")
 
 
-def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
-    """All eigenvalues by :func:`torch.linalg.eigvalsh` in float64.
+def solver_for_device(solver: str, device: str | None) -> str:
+    """The solver a torch ``device`` implies: ``auto`` becomes ``torch``; others are an error."""
+    if device is None:
+        return solver
+    if solver in ("auto", "torch"):
+        return "torch"
+    raise ValueError(f"device={device!r} needs solver 'torch' (or 'auto'), got {solver!r}")
 
-    ``device`` is any torch device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``); default CUDA
-    when torch sees a GPU, the CPU otherwise. A device torch cannot use is an
-    :class:`EnmspecError` naming it, not a silent fall back to the CPU.
+
+def torch_device(device: str | None = None):
+    """``torch.device`` for ``device`` (default: CUDA when torch sees a GPU, else the CPU).
+
+    A device torch cannot use is an :class:`EnmspecError` naming it, not a silent fall back
+    to the CPU.
     """
     try:
         import torch
@@ -95,6 +103,14 @@ def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
             f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA device "
             "(a CPU-only build, or no GPU on this machine)"
         )
+    return target
+
+
+def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
+    """All eigenvalues by :func:`torch.linalg.eigvalsh` in float64 on :func:`torch_device`."""
+    import torch
+
+    target = torch_device(device)
     matrix = hessian.toarray() if sp.issparse(hessian) else np.asarray(hessian, dtype=np.float64)
     w = torch.linalg.eigvalsh(torch.from_numpy(matrix).to(target)).cpu().numpy()
     return LowestModes(eigenvalues=w.astype(np.float64), lambda_max=float(w[-1]), solver="torch")

@@ -13,6 +13,7 @@ from enmspec.eigen import (
     LowestModes,
     dense_eigenvalues,
     sliced_eigenvalues,
+    solver_for_device,
     torch_eigenvalues,
 )
 from enmspec.errors import EnmspecError, FloppyNetworkError, StructureError
@@ -130,12 +131,7 @@ def inverse_spectrum(
         wanted = _wanted_modes(n_dof, top, fraction)
     except ValueError as exc:
         raise EnmspecError(f"{label}: {exc} ({n_dof - RIGID_BODY_MODES} nonzero modes)") from None
-    if device is not None:
-        if solver == "auto":
-            solver = "torch"
-        elif solver != "torch":
-            raise ValueError(f"device={device!r} needs solver='torch' (or 'auto'), got solver={solver!r}")
-    chosen = _choose_solver(solver, n_dof, wanted)
+    chosen = _choose_solver(solver_for_device(solver, device), n_dof, wanted)
 
     hessian = anm_hessian(coords, cutoff=cutoff, gamma=gamma)
     modes: LowestModes

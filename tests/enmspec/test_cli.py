@@ -191,22 +191,3 @@ def test_batch_parallel_equals_serial(tmp_path, pdb_1pwc, pdb_3hsy):
     assert a[exact].equals(b[exact])
     for key in ("beta", "sigma", "s", "d_ks", "x_min"):
         np.testing.assert_allclose(a[key].astype(float), b[key].astype(float), rtol=1e-9)
-
-
-def test_batch_jobs_default_depends_on_device(tmp_path, pdb_1pwc, monkeypatch):
-    """All cores on the CPU; a few workers with --device cuda (one CUDA context each)."""
-    import enmspec.cli as cli
-    from enmspec.batch import AnalysisSettings
-
-    seen = []
-
-    real_run_batch = cli.run_batch
-
-    def fake_run_batch(inputs, out, *, settings, jobs, **kwargs):
-        seen.append((jobs, settings.device))
-        return real_run_batch(inputs, out, settings=AnalysisSettings(), jobs=1, **kwargs)
-
-    monkeypatch.setattr(cli, "run_batch", fake_run_batch)
-    for extra in ([], ["--device", "cuda"], ["--device", "cuda:1", "--jobs", "2"]):
-        main(["batch", str(pdb_1pwc), "--out", str(tmp_path / "out"), "--quiet", *extra])
-    assert seen == [(-1, None), (cli.GPU_JOBS, "cuda"), (2, "cuda:1")]

@@ -75,7 +75,7 @@ def test_device_selects_torch_and_names_a_missing_gpu(pdb_1pwc):
     got = inverse_spectrum(structure, fraction=0.1, device="cpu")
     assert got.meta["solver"] == "torch"
     np.testing.assert_allclose(got.values, ref.values, rtol=1e-9)
-    with pytest.raises(ValueError, match="needs solver='torch'"):
+    with pytest.raises(ValueError, match="needs solver 'torch'"):
         inverse_spectrum(structure, fraction=0.1, solver="sliced", device="cpu")
     with pytest.raises(EnmspecError, match="not a torch device"):
         inverse_spectrum(structure, fraction=0.1, device="gpu0")
