@@ -1,57 +1,53 @@
-"""Power-law statistics, the shared :class:`Spectrum` record, and reports.
+"""Power-law statistics and the shared records and contracts of hessian-spectra.
 
-``enmspec`` (proteins) and ``dnnspec`` (networks) both produce :class:`Spectrum` objects
-and fit them with :func:`fit_power_law`; nothing here imports either of them.
+``enmspec`` (proteins) and ``dnnspec`` (networks) both produce :class:`Spectrum` objects and fit
+them with :func:`fit_power_law`; nothing here imports either of them.
+
+The core (this package) holds the record and its file formats (:mod:`compare.spectrum`,
+:mod:`compare.io`, :mod:`compare.batchdir`, :mod:`compare.meta`), the statistics
+(:mod:`compare.powerlaw`, :mod:`compare.likelihood`, :mod:`compare.summary`) and the contracts
+the command lines share (:mod:`compare.errors`, :mod:`compare.validation`, :mod:`compare.shell`).
+Tables, plots and the report writer live in :mod:`compare.report`. Names are re-exported
+lazily: ``import compare`` loads nothing until a name is used.
 """
 
-from compare.errors import SpectrumFileError
-from compare.likelihood import ALTERNATIVES, LikelihoodRatio, likelihood_ratio_tests
-from compare.powerlaw import (
-    MASSEY_COEFFICIENTS,
-    BootstrapInterval,
-    PowerLawFit,
-    XminScan,
-    bootstrap_interval,
-    critical_value,
-    eigengaps,
-    fit_power_law,
-    fitted_critical_value,
-    ks_null_distribution,
-    ks_p_value,
-    resolve_k,
-    scan_xmin,
-)
-from compare.report import ReportSettings, write_report
-from compare.spectrum import Spectrum, load_spectrum
-from compare.summary import SIZE_BINS, summarize, summarize_by_size
-from compare.tables import KRule, fit_many, read_paper_reference
+from __future__ import annotations
 
-__all__ = [
-    "MASSEY_COEFFICIENTS",
-    "ALTERNATIVES",
-    "BootstrapInterval",
-    "LikelihoodRatio",
-    "likelihood_ratio_tests",
-    "KRule",
-    "ReportSettings",
-    "fit_many",
-    "read_paper_reference",
-    "write_report",
-    "bootstrap_interval",
-    "ks_p_value",
-    "SIZE_BINS",
-    "PowerLawFit",
-    "Spectrum",
-    "XminScan",
-    "SpectrumFileError",
-    "critical_value",
-    "eigengaps",
-    "fit_power_law",
-    "fitted_critical_value",
-    "ks_null_distribution",
-    "load_spectrum",
-    "resolve_k",
-    "scan_xmin",
-    "summarize",
-    "summarize_by_size",
-]
+from compare._lazy import lazy_exports
+
+_EXPORTS = {
+    "InputError": "compare.errors",
+    "RuntimeFailure": "compare.errors",
+    "ConvergenceError": "compare.errors",
+    "SpectrumFileError": "compare.errors",
+    "ALTERNATIVES": "compare.likelihood",
+    "LikelihoodRatio": "compare.likelihood",
+    "likelihood_ratio_tests": "compare.likelihood",
+    "MASSEY_COEFFICIENTS": "compare.powerlaw",
+    "BootstrapInterval": "compare.powerlaw",
+    "PowerLawFit": "compare.powerlaw",
+    "XminScan": "compare.powerlaw",
+    "bootstrap_interval": "compare.powerlaw",
+    "critical_value": "compare.powerlaw",
+    "eigengaps": "compare.powerlaw",
+    "fit_power_law": "compare.powerlaw",
+    "fitted_critical_value": "compare.powerlaw",
+    "ks_null_distribution": "compare.powerlaw",
+    "ks_p_value": "compare.powerlaw",
+    "resolve_k": "compare.powerlaw",
+    "scan_xmin": "compare.powerlaw",
+    "Spectrum": "compare.spectrum",
+    "load_spectrum": "compare.spectrum",
+    "read_values": "compare.io",
+    "SIZE_BINS": "compare.summary",
+    "summarize": "compare.summary",
+    "summarize_by_size": "compare.summary",
+    "KRule": "compare.report.tables",
+    "fit_many": "compare.report.tables",
+    "read_paper_reference": "compare.report.tables",
+    "ReportSettings": "compare.report.writer",
+    "write_report": "compare.report.writer",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -72,8 +72,8 @@ def _add_report_parser(sub) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from compare.report import ReportSettings, write_report
-    from compare.tables import KRule
+    from compare.report.writer import ReportSettings, write_report
+    from compare.report.tables import KRule
 
     protein = (
         KRule(top=args.protein_top)

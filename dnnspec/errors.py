@@ -1,13 +1,18 @@
 """Exceptions raised by :mod:`dnnspec`.
 
-Input errors derive from ``ValueError`` (a bad dataset folder, checkpoint or option);
-numerical failures (a NaN loss, an eigensolver that did not converge) from ``RuntimeError``.
+Input errors (a bad dataset folder, checkpoint or option) derive from
+:class:`compare.errors.InputError` (exit status 2); numerical failures (a NaN loss, an
+eigensolver that did not converge) from :class:`compare.errors.RuntimeFailure` (exit 1).
 """
 
 from __future__ import annotations
 
+from compare.errors import ConvergenceError, InputError, RuntimeFailure
 
-class DnnspecError(ValueError):
+__all__ = ["CheckpointError", "ConvergenceError", "DatasetError", "DnnspecError", "TrainingError"]
+
+
+class DnnspecError(InputError):
     """Base class of dnnspec's input errors."""
 
 
@@ -19,22 +24,5 @@ class CheckpointError(DnnspecError):
     """A checkpoint file is missing, unreadable, or not written by ``dnnspec train``."""
 
 
-class TrainingError(RuntimeError):
+class TrainingError(RuntimeFailure):
     """Training failed numerically (for example the loss became NaN or infinite)."""
-
-
-class ConvergenceError(RuntimeError):
-    """An iterative eigensolver stopped before every requested eigenvalue converged.
-
-    Attributes
-    ----------
-    n_converged : int
-        How many of the requested eigenvalues met the tolerance.
-    steps : int
-        Krylov steps (or iterations) taken.
-    """
-
-    def __init__(self, message: str, *, n_converged: int = 0, steps: int = 0) -> None:
-        super().__init__(message)
-        self.n_converged = n_converged
-        self.steps = steps

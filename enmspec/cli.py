@@ -180,7 +180,7 @@ def _spectrum(args: argparse.Namespace) -> int:
     if args.save:
         spectrum.save(args.save)
     if args.plot:
-        from compare.plots import rank_size, save_figure
+        from compare.report.plots import rank_size, save_figure
 
         save_figure(rank_size(spectrum, fit), args.plot)
     if args.json:

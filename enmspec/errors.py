@@ -1,13 +1,17 @@
 """Exceptions raised by :mod:`enmspec`.
 
-All derive from ``ValueError`` because each one reports bad input (a file, a structure
-or a network), so callers that already catch ``ValueError`` keep working.
+Input errors derive from :class:`compare.errors.InputError` (a ``ValueError``, exit status 2);
+runtime failures (a download, a solver) from :class:`compare.errors.RuntimeFailure` (exit 1).
 """
 
 from __future__ import annotations
 
+from compare.errors import ConvergenceError, InputError, RuntimeFailure
 
-class EnmspecError(ValueError):
+__all__ = ["ConvergenceError", "EnmspecError", "FetchError", "FloppyNetworkError", "StructureError"]
+
+
+class EnmspecError(InputError):
     """Base class of enmspec's input errors."""
 
 
@@ -18,12 +22,14 @@ class StructureError(EnmspecError):
 class FloppyNetworkError(EnmspecError):
     """The elastic network has more than the six rigid-body zero modes.
 
-    Attributes
+    Parameters
     ----------
     entry : str
         The structure's id.
     n_zero : int
         Number of zero modes found.
+    cutoff : float
+        Spring cutoff in angstrom.
     """
 
     def __init__(self, entry: str, n_zero: int, cutoff: float) -> None:
@@ -37,6 +43,21 @@ class FloppyNetworkError(EnmspecError):
 
     @staticmethod
     def describe(entry: str, n_zero: int, cutoff: float) -> str:
+        """The one-line message for a network with ``n_zero`` zero modes.
+
+        Parameters
+        ----------
+        entry : str
+            The structure's id.
+        n_zero : int
+            Number of zero modes found.
+        cutoff : float
+            Spring cutoff in angstrom.
+
+        Returns
+        -------
+        str
+        """
         return (
             f"{entry}: the elastic network at cutoff {cutoff:g} A has {n_zero} zero modes "
             f"(6 expected): floppy or disconnected parts; pass allow_floppy=True "
@@ -44,10 +65,5 @@ class FloppyNetworkError(EnmspecError):
         )
 
 
-class ConvergenceError(RuntimeError):
-    """An iterative eigensolver did not reach the requested accuracy (a runtime failure,
-    not bad input)."""
-
-
-class FetchError(EnmspecError):
-    """An entry could not be downloaded or the download was not a valid structure."""
+class FetchError(RuntimeFailure):
+    """An entry could not be downloaded, or the download was not a valid structure (exit 1)."""

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from compare import Spectrum, eigengaps, fit_power_law
-from compare.plots import (
+from compare.report.plots import (
     DPI,
     FIGSIZE,
     KIND_PALETTES,
@@ -24,7 +24,7 @@ from compare.plots import (
     s_versus_size,
     save_figure,
 )
-from compare.tables import fit_many, read_paper_reference
+from compare.report.tables import fit_many, read_paper_reference
 
 pytest.importorskip("matplotlib")
 

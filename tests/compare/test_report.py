@@ -14,10 +14,10 @@ import pytest
 
 from compare import Spectrum, fit_power_law, fitted_critical_value, ks_p_value
 from compare.cli import main
-from compare.plots import DPI, FIGSIZE, RANK_FIGSIZE
-from compare.render import format_number
-from compare.report import FIGURE_NAMES, TABLE_NAMES, ReportSettings, collect_inputs, write_report
-from compare.tables import KRule, fit_many, read_paper_reference
+from compare.report.plots import DPI, FIGSIZE, RANK_FIGSIZE
+from compare.report.render import format_number
+from compare.report.writer import FIGURE_NAMES, TABLE_NAMES, ReportSettings, collect_inputs, write_report
+from compare.report.tables import KRule, fit_many, read_paper_reference
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = 200
@@ -196,7 +196,7 @@ def test_paper_comparison_network_row(report):
 
 def test_paper_comparison_subset_of_a_dataset():
     """ "MNIST (5k subset)" meets the paper's MNIST rows, with a note; CIFAR-10 never meets CIFAR-100."""
-    from compare.reference import paper_comparison
+    from compare.report.reference import paper_comparison
 
     reference = read_paper_reference()
     values = synthetic_spectra()[0].values
@@ -393,9 +393,9 @@ def test_batch_without_table_or_spectrum(tmp_path, batch_dir):
 
 
 def test_missing_reference_leaves_paper_columns_out(tmp_path, spectra_dir, monkeypatch):
-    import compare.tables
+    import compare.report.tables
 
-    monkeypatch.setattr(compare.tables, "PAPER_REFERENCE", tmp_path / "absent.csv")
+    monkeypatch.setattr(compare.report.tables, "PAPER_REFERENCE", tmp_path / "absent.csv")
     write_report(spectra_dir, tmp_path / "out", settings=ReportSettings(figures=False))
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert "paper_comparison" not in summary["tables"]

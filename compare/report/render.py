@@ -1,6 +1,6 @@
 """Display of a report: tables as text cells, the sections, and the HTML and Markdown pages.
 
-The tables of :mod:`compare.tables` hold full-precision numbers (written as CSV); here they
+The tables of :mod:`compare.report.tables` hold full-precision numbers (written as CSV); here they
 become :class:`DisplayTable` text cells of 3-4 significant digits (:func:`format_table`),
 are grouped into :class:`Section` objects (:func:`report_sections`), and are rendered as one
 self-contained HTML page (:func:`render_html`) or as Markdown (:func:`render_markdown`).

@@ -1,16 +1,17 @@
 """Tables of a report: one fit per spectrum, the paper's table forms, and the paper's numbers beside ours.
 
 Every number is recomputed from the spectrum values with :func:`compare.fit_power_law`; the
-tables are pandas DataFrames with plain numeric columns (formatting is :mod:`compare.render`'s job).
+tables are pandas DataFrames with plain numeric columns (formatting is :mod:`compare.report.render`'s job).
 
 The paper's published numbers (Xie et al. 2022, Tables 6-11 and 13) are read from
-``data/paper_reference.csv`` (:func:`read_paper_reference`) and set beside ours by
-:func:`compare.reference.paper_comparison`.
+``compare/report/paper_reference.csv``, package data (:func:`read_paper_reference`) and set beside ours by
+:func:`compare.report.reference.paper_comparison`.
 """
 
 from __future__ import annotations
 
 import csv
+from importlib import resources
 import math
 import os
 import warnings
@@ -18,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,15 +26,23 @@ from compare.powerlaw import critical_value, eigengaps, fit_power_law, ks_null_d
 from compare.spectrum import Spectrum
 from compare.summary import SIZE_BINS, summarize_by_size
 
-if TYPE_CHECKING:
-    pass
-
 #: Simulated samples behind the fitted-beta critical value (as :func:`compare.fitted_critical_value`).
 FITTED_N_SIM = 2000
 #: Spectrum.meta keys copied into the fit table (missing keys give empty cells).
 META_COLUMNS = ("dataset", "model", "training", "setting", "trace", "n_residues", "n_chains")
-#: Where the paper's numbers are shipped (the repository's data folder).
-PAPER_REFERENCE = Path(__file__).resolve().parents[1] / "data" / "paper_reference.csv"
+#: The paper's numbers, shipped as package data of :mod:`compare.report`.
+PAPER_REFERENCE_NAME = "paper_reference.csv"
+
+
+def paper_reference_path() -> Path:
+    """Path of the shipped copy of the paper's published numbers (package data).
+
+    Returns
+    -------
+    pathlib.Path
+        ``paper_reference.csv`` inside the installed :mod:`compare.report` package.
+    """
+    return Path(str(resources.files("compare.report") / PAPER_REFERENCE_NAME))
 
 
 @dataclass(frozen=True)
@@ -243,7 +251,7 @@ def fit_many(
 
 
 def read_paper_reference(path: str | os.PathLike | None = None):
-    """The paper's published rows (``data/paper_reference.csv``; lines starting with # are comments).
+    """The paper's published rows (``compare/report/paper_reference.csv``, package data; lines starting with # are comments).
 
     Returns
     -------
@@ -253,7 +261,7 @@ def read_paper_reference(path: str | os.PathLike | None = None):
     """
     import pandas as pd
 
-    path = Path(path) if path is not None else PAPER_REFERENCE
+    path = Path(path) if path is not None else paper_reference_path()
     if not path.is_file():
         raise FileNotFoundError(f"{path}: the paper's reference table is missing")
     with open(path, encoding="utf-8", newline="") as fh:

@@ -3,7 +3,7 @@
 Inputs are spectrum files (``*.spectrum.npz``), folders searched recursively for them, and
 protein batch result folders of ``enmspec batch`` (recognised by ``results.parquet``, or
 ``rows.jsonl`` beside ``spectra/``), whose failed or excluded rows are listed as not analysed.
-Every number is refitted from the spectrum values (:func:`compare.tables.fit_many`); rows a
+Every number is refitted from the spectrum values (:func:`compare.report.tables.fit_many`); rows a
 batch stored are checked against the refit. The output folder receives ``report.html`` (tables
 and PNG figures embedded: one file that opens offline), ``report.md``, ``tables/*.csv``,
 ``figures/*.png`` and ``*.svg``, ``settings.json`` and ``summary.json``.
@@ -21,10 +21,10 @@ from pathlib import Path
 from compare.errors import SpectrumFileError
 from compare.files import read_jsonl
 from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
-from compare.reference import paper_comparison
-from compare.render import render_html, render_markdown, report_sections
+from compare.report.reference import paper_comparison
+from compare.report.render import render_html, render_markdown, report_sections
 from compare.spectrum import SUFFIX, Spectrum, load_spectrum
-from compare.tables import (
+from compare.report.tables import (
     FITTED_N_SIM,
     KRule,
     default_rules,
@@ -32,6 +32,7 @@ from compare.tables import (
     fit_many,
     kind_comparison,
     likelihood_table,
+    paper_reference_path,
     read_paper_reference,
     size_summary,
 )
@@ -76,7 +77,7 @@ class ReportSettings:
     overlay : int
         Spectra of each kind drawn in the rank-size and eigengap overlays (spread over sizes).
     reference : str, optional
-        The paper's table (default ``data/paper_reference.csv``).
+        The paper's table (default: the shipped copy, :func:`compare.report.tables.paper_reference_path`).
     title : str
     """
 
@@ -386,15 +387,9 @@ def write_report(
         jobs=settings.jobs,
         sources=collected.sources,
     )
-    reference_path = settings.reference or str(Path("data") / "paper_reference.csv")
+    reference_path = str(settings.reference or paper_reference_path())
     notes = _check_stored(fits, collected.stored_rows)
-    try:
-        reference = read_paper_reference(settings.reference)
-    except FileNotFoundError as exc:
-        if settings.reference is not None:
-            raise
-        reference, reference_path = None, "not found: no paper columns"
-        notes.append(f"{exc}; the paper's numbers are left out")
+    reference = read_paper_reference(reference_path)
     notes += [f"{r['name']}: {r['note']}" for r in fits.to_dict("records") if r["note"]]
     tables = {"fits": fits}
     networks = fits[fits["kind"] == "network"]
@@ -426,7 +421,7 @@ def write_report(
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
     figures = []
     if settings.figures:
-        from compare.plots import figure_bytes, report_figures
+        from compare.report.plots import figure_bytes, report_figures
 
         (out / "figures").mkdir(exist_ok=True)
         for name, fig, caption in report_figures(

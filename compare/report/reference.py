@@ -1,7 +1,7 @@
 """The paper's numbers beside ours: matching spectra to the rows of the paper's tables.
 
 The paper's table (Xie et al. 2022, Tables 6-11 and 13) is read by
-:func:`compare.tables.read_paper_reference`; :func:`paper_comparison` finds the rows whose
+:func:`compare.report.tables.read_paper_reference`; :func:`paper_comparison` finds the rows whose
 experiment a spectrum reproduces and refits the spectrum at the paper's K and significance.
 """
 

@@ -269,7 +269,7 @@ def s_versus_size(fits, *, ax=None, reference=None):
         Columns ``kind``, ``n_residues``, ``s``, ``sigma``, ``beta``; protein rows with
         ``n_residues`` are drawn, error bars ``s^2 sigma`` (the standard error of s).
     reference : pandas.DataFrame, optional
-        :func:`compare.tables.read_paper_reference`; Table 13's mean s per bin is drawn.
+        :func:`compare.report.tables.read_paper_reference`; Table 13's mean s per bin is drawn.
 
     Returns
     -------
@@ -376,9 +376,9 @@ def report_figures(
     ----------
     spectra : sequence of Spectrum
     fits : pandas.DataFrame
-        :func:`compare.tables.fit_many` of ``spectra`` (same order).
+        :func:`compare.report.tables.fit_many` of ``spectra`` (same order).
     reference : pandas.DataFrame, optional
-        The paper's table (:func:`compare.tables.read_paper_reference`).
+        The paper's table (:func:`compare.report.tables.read_paper_reference`).
     alpha : float
         KS significance of the fits drawn.
     overlay : int
