@@ -10,7 +10,7 @@ from enmspec.errors import ConvergenceError, EnmspecError, FetchError, FloppyNet
 from enmspec.fetch import FetchReport, FetchSettings, SelectCriteria, SelectResult, fetch, select
 from enmspec.hessian import anm_hessian, contact_pairs
 from enmspec.spectrum import ZERO_MODE_RTOL, inverse_spectrum
-from enmspec.structure import Structure, load_structure
+from enmspec.structure import Structure, example_structures, load_structure
 
 __all__ = [
     "AnalysisSettings",
@@ -27,6 +27,7 @@ __all__ = [
     "StructureError",
     "anm_hessian",
     "contact_pairs",
+    "example_structures",
     "fetch",
     "inverse_spectrum",
     "load_structure",

