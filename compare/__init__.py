@@ -42,7 +42,7 @@ _EXPORTS = {
     "SIZE_BINS": "compare.summary",
     "summarize": "compare.summary",
     "summarize_by_size": "compare.summary",
-    "KRule": "compare.report.tables",
+    "KRule": "compare.krule",
     "fit_many": "compare.report.tables",
     "read_paper_reference": "compare.report.tables",
     "ReportSettings": "compare.report.writer",

@@ -7,7 +7,9 @@ import importlib
 from collections.abc import Callable, Mapping
 
 
-def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[str], object], Callable[[], list]]:
+def lazy_exports(
+    package: str, exports: Mapping[str, str]
+) -> tuple[Callable[[str], object], Callable[[], list]]:
     """``__getattr__`` and ``__dir__`` for a package that re-exports names of its modules.
 
     Parameters

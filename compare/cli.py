@@ -5,27 +5,38 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from compare.errors import SpectrumFileError
+from compare.errors import InputError, SpectrumFileError
 from compare.io import read_values
+from compare.krule import KRule
 from compare.powerlaw import MASSEY_COEFFICIENTS, fit_power_law
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+from compare.shell import EXIT_OK, ArgumentParser, add_common_options, main_for
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="compare", description="Power-law statistics of spectra.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    """The ``compare`` parser (subcommands ``fit`` and ``report``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = ArgumentParser(prog="compare", description="Power-law statistics of spectra.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     fp = sub.add_parser("fit", help="fit one spectrum file (.spectrum.npz, .npy, or a text/CSV column)")
     fp.add_argument("path")
     k = fp.add_mutually_exclusive_group()
     k.add_argument("--top", type=int, metavar="K", help="keep the K largest values (default: all)")
-    k.add_argument("--fraction", type=float, metavar="F", help="keep floor(F * n) values")
+    k.add_argument(
+        "--fraction",
+        type=float,
+        metavar="F",
+        help="keep floor(F * n_modes) values, n_modes from the file's meta (else the values in the file)",
+    )
     fp.add_argument(
         "--alpha", type=float, default=0.05, help=f"KS significance, one of {sorted(MASSEY_COEFFICIENTS)}"
     )
-    fp.add_argument("--json", action="store_true", help="print one JSON object")
-    fp.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_common_options(fp, quiet=False)
     _add_report_parser(sub)
     return parser
 
@@ -67,14 +78,19 @@ def _add_report_parser(sub) -> None:
     rp.add_argument("--lr", action="store_true", help="add likelihood-ratio tests against alternatives")
     rp.add_argument("--no-figures", action="store_true", help="tables only (faster)")
     rp.add_argument("--title", default="Power-law Hessian spectra", help="report title")
-    rp.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    rp.add_argument("--debug", action="store_true", help="show tracebacks")
+    rp.add_argument(
+        "--reference",
+        metavar="FILE",
+        help="the paper's numbers to compare with (CSV; default: the copy shipped with the package)",
+    )
+    add_common_options(rp, quiet=False)
 
 
 def _report(args: argparse.Namespace) -> int:
     from compare.report.writer import ReportSettings, write_report
-    from compare.report.tables import KRule
 
+    if args.reference is not None and not Path(args.reference).is_file():
+        raise InputError(f"--reference {args.reference}: no such file")
     protein = (
         KRule(top=args.protein_top)
         if args.protein_top is not None
@@ -96,6 +112,7 @@ def _report(args: argparse.Namespace) -> int:
         lr=args.lr,
         figures=not args.no_figures,
         title=args.title,
+        reference=args.reference,
     )
     path = write_report(args.inputs, args.out, settings=settings)
     summary = json.loads((path.parent / "summary.json").read_text())
@@ -116,7 +133,10 @@ def _report(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     spectrum = read_values(args.path)
     try:
-        fit = fit_power_law(spectrum.values, k=args.top, fraction=args.fraction, alpha=args.alpha)
+        k = None
+        if args.top is not None or args.fraction is not None:
+            k, _ = KRule(top=args.top, fraction=args.fraction).resolve(spectrum)
+        fit = fit_power_law(spectrum.values, k=k, alpha=args.alpha)
     except (TypeError, ValueError) as exc:
         raise SpectrumFileError(f"{args.path}: {exc}") from None
     if args.json:
@@ -134,51 +154,20 @@ def _fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_command(
-    prog: str,
-    handler,
-    args: argparse.Namespace,
-    *,
-    usage_errors: tuple = (ValueError,),
-    runtime_errors: tuple = (OSError,),
-    interrupted: str | None = None,
-) -> int:
-    """Run ``handler(args)`` with the house CLI conventions; returns the exit status.
-
-    Bad input (``usage_errors``) prints one line and gives 2, a runtime failure 1, an
-    interrupt 130 (with ``interrupted`` as the hint); ``args.debug`` re-raises instead.
-    Shared by the ``compare`` and ``enmspec`` command lines.
-    """
-    debug = getattr(args, "debug", False)
-    try:
-        return handler(args)
-    except usage_errors as exc:
-        if debug:
-            raise
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        if debug or interrupted is None:
-            raise
-        print(f"{prog}: {interrupted}", file=sys.stderr)
-        return 130
-    except runtime_errors as exc:
-        if debug:
-            raise
-        print(f"{prog}: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``compare`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    return run_command(
-        "compare",
-        {"fit": _fit, "report": _report}[args.command],
-        args,
-        usage_errors=(SpectrumFileError, ValueError, TypeError),
-        runtime_errors=(OSError, RuntimeError),
-    )
+    """Entry point of the ``compare`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 done, 1 runtime failure, 2 bad usage or input.
+    """
+    return main_for("compare", build_parser(), {"fit": _fit, "report": _report}, argv)
 
 
 if __name__ == "__main__":

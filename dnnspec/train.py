@@ -35,6 +35,7 @@ from compare.files import atomic_path
 from dnnspec.data import Dataset, DataSettings
 from dnnspec.errors import CheckpointError, TrainingError
 from dnnspec.models import build_model, count_parameters
+from dnnspec.names import OPTIMIZER_ALIASES
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ CHECKPOINT_FORMAT = "hessian-spectra/dnn-checkpoint"
 CHECKPOINT_VERSION = 1
 # The paper: SGD at lr 0.1 with momentum 0.9, the Adam family at 0.001.
 SGD_LR, ADAPTIVE_LR, SGD_MOMENTUM = 0.1, 1e-3, 0.9
-OPTIMIZER_ALIASES = ("sgd", "vanilla-sgd", "adam", "amsgrad", "radam")
 # Need a closure (LBFGS), sparse gradients (SparseAdam) or 2-D parameters only (Muon).
 _UNSUPPORTED_OPTIMIZERS = {"lbfgs", "sparseadam", "muon", "optimizer"}
 

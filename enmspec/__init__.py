@@ -5,16 +5,26 @@ Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 
 :func:`compare.fit_power_law`.
 """
 
-from enmspec.batch import AnalysisSettings, run_batch
+from enmspec.batch import run_batch
 from enmspec.errors import ConvergenceError, EnmspecError, FetchError, FloppyNetworkError, StructureError
 from enmspec.fetch import FetchReport, FetchSettings, SelectCriteria, SelectResult, fetch, select
 from enmspec.hessian import anm_hessian, contact_pairs
-from enmspec.spectrum import ZERO_MODE_RTOL, inverse_spectrum
+from enmspec.spectrum import (
+    PAPER_FRACTION,
+    ZERO_MODE_RTOL,
+    AnalysisSettings,
+    StructureAnalysis,
+    analyze_structure,
+    inverse_spectrum,
+)
 from enmspec.structure import Structure, example_structures, load_structure
 
 __all__ = [
     "AnalysisSettings",
+    "PAPER_FRACTION",
+    "StructureAnalysis",
     "ZERO_MODE_RTOL",
+    "analyze_structure",
     "ConvergenceError",
     "EnmspecError",
     "FetchError",

@@ -9,23 +9,20 @@ interrupted run keeps every finished entry and a rerun picks up where it stopped
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from compare import fit_power_law
-from compare.files import atomic_path, atomic_write_text, read_jsonl
-from compare.powerlaw import critical_value
-from enmspec.eigen import SOLVERS, solver_for_device, torch_device
-from enmspec.errors import EnmspecError, FloppyNetworkError
-from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
-from enmspec.spectrum import inverse_spectrum
-from enmspec.structure import load_structure, strip_suffixes
+from compare import meta as keys
+from compare.batchdir import SPECTRUM_COLUMN, BatchFolder, spectrum_key
+from compare.errors import InputError
+from enmspec.eigen import torch_device
+from enmspec.errors import FloppyNetworkError
+from enmspec.spectrum import AnalysisSettings, analyze_structure
+from enmspec.structure import example_structures, strip_suffixes
 
 log = logging.getLogger(__name__)
 
@@ -49,58 +46,12 @@ COLUMNS = (
     "seconds",
     "status",
     "error",
+    SPECTRUM_COLUMN,
 )
 INT_COLUMNS = ("n_residues", "n_chains", "n_modes", "n_zero", "k")
-RESULTS_NAME = "results.parquet"
-CSV_NAME = "results.csv"
-JOURNAL_NAME = "rows.jsonl"
-SETTINGS_NAME = "settings.json"
-SUMMARY_NAME = "summary.json"
-SPECTRA_DIR = "spectra"
 ID_LIST_SUFFIXES = (".txt", ".ids", ".list")
 #: Rows a rerun does not redo; ``failed`` ones are retried.
 FINAL_STATUSES = ("done", "excluded")
-#: The paper keeps the top tenth of each inverse spectrum.
-PAPER_FRACTION = 0.1
-
-
-@dataclass(frozen=True)
-class AnalysisSettings:
-    """How each structure is turned into a fitted spectrum.
-
-    Exactly one of ``top`` and ``fraction`` is set (``fraction=0.1`` by default, the paper's
-    rule). Validated on creation.
-    """
-
-    cutoff: float = DEFAULT_CUTOFF
-    gamma: float = DEFAULT_GAMMA
-    top: int | None = None
-    fraction: float | None = PAPER_FRACTION
-    alpha: float = 0.05
-    solver: str = "auto"
-    allow_floppy: bool = False
-    chains: str | None = None
-    #: Torch device of the ``torch`` solver; not part of a batch's identity (a batch begun on
-    #: the CPU may be resumed on a GPU).
-    device: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.top is not None and self.fraction is not None:
-            object.__setattr__(self, "fraction", None)
-        if self.top is None and self.fraction is None:
-            raise ValueError("set top or fraction")
-        if self.top is not None and (isinstance(self.top, bool) or int(self.top) < 2):
-            raise ValueError(f"top must be an int >= 2, got {self.top!r}")
-        if self.fraction is not None and not 0 < self.fraction <= 1:
-            raise ValueError(f"fraction must be in (0, 1], got {self.fraction!r}")
-        if not (self.cutoff > 0 and math.isfinite(self.cutoff)):
-            raise ValueError(f"cutoff must be a positive number, got {self.cutoff!r}")
-        if not (self.gamma > 0 and math.isfinite(self.gamma)):
-            raise ValueError(f"gamma must be a positive number, got {self.gamma!r}")
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
-        solver_for_device(self.solver, self.device)
-        critical_value(2, self.alpha)  # validates alpha
 
 
 def entry_name(path: Path) -> str:
@@ -131,46 +82,28 @@ def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
             )
         else:
             found.append(path)
-    seen: set[Path] = set()
-    unique = []
-    for p in found:
-        if p not in seen:
-            seen.add(p)
-            unique.append(p)
-    return unique
-
-
-def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings):
-    """Structure file -> (Structure, Spectrum, PowerLawFit); raises on bad input."""
-    structure = load_structure(path, chains=settings.chains)
-    try:
-        spectrum = inverse_spectrum(
-            structure,
-            cutoff=settings.cutoff,
-            gamma=settings.gamma,
-            top=settings.top,
-            fraction=settings.fraction,
-            solver=settings.solver,
-            device=settings.device,
-            allow_floppy=settings.allow_floppy,
-        )
-        fit = fit_power_law(spectrum.values, alpha=settings.alpha)
-    except ValueError as exc:
-        # Name the file, not only the entry id, so that a user can find the input.
-        message = str(exc)
-        prefix = f"{structure.entry_id}: "
-        if message.startswith(prefix):
-            message = message[len(prefix) :]
-        exc.args = (f"{path} ({structure.entry_id}): {message}",)
-        raise
-    return structure, spectrum, fit
+    return list(dict.fromkeys(found))
 
 
 def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None) -> dict:
-    """One structure file -> one result row; bad input becomes a row with its reason.
+    """One structure file -> one result row; any failure becomes a row with its reason.
 
-    ``status`` is ``done``, ``excluded`` (more than six zero modes, as the paper excluded
-    them) or ``failed`` (the ``error`` column says why).
+    Parameters
+    ----------
+    path : str or path-like
+        The structure file.
+    settings : AnalysisSettings
+        How to analyse it.
+    spectra_dir : pathlib.Path, optional
+        Where to write the spectrum file (named by :func:`compare.batchdir.spectrum_key`,
+        recorded in the row's ``spectrum`` column); None writes none.
+
+    Returns
+    -------
+    dict
+        The row, with the columns :data:`COLUMNS`. ``status`` is ``done``, ``excluded``
+        (more than six zero modes, as the paper excluded them) or ``failed`` (``error`` says
+        why: the exception's message, prefixed by its type unless it is an input error).
     """
     path = Path(path)
     started = time.perf_counter()
@@ -178,26 +111,51 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
     row.update(id=entry_name(path), path=str(path))
     try:
         structure, spectrum, fit = analyze_structure(path, settings)
+        if spectra_dir is not None:
+            key = spectrum_key(entry_name(path), path)
+            spectrum.save(spectra_dir / key)
+            row[SPECTRUM_COLUMN] = key
     except FloppyNetworkError as exc:
         row.update(id=exc.entry, status="excluded", n_zero=exc.n_zero, error=str(exc))
-    except (EnmspecError, ValueError, MemoryError) as exc:
-        row.update(status="failed", error=str(exc) or type(exc).__name__)
+    except Exception as exc:  # noqa: BLE001 - one entry's failure, whatever raised it, is a row
+        row.update(status="failed", error=describe_failure(exc, path))
     else:
         meta = spectrum.meta
         row.update(
             id=structure.entry_id,
-            n_residues=meta["n_residues"],
-            n_chains=meta["n_chains"],
-            n_modes=meta["n_modes"],
-            n_zero=meta["n_zero"],
-            solver=meta["solver"],
+            n_residues=meta[keys.N_RESIDUES],
+            n_chains=meta[keys.N_CHAINS],
+            n_modes=meta[keys.N_MODES],
+            n_zero=meta[keys.N_ZERO],
+            solver=meta[keys.SOLVER],
             status="done",
             **{k: v for k, v in fit.as_dict().items() if k in COLUMNS},
         )
-        if spectra_dir is not None:
-            spectrum.save(spectra_dir / f"{entry_name(path)}.spectrum.npz")
     row["seconds"] = round(time.perf_counter() - started, 4)
     return row
+
+
+def describe_failure(exc: BaseException, path: Path) -> str:
+    """One line for a failed entry: the message, with the exception's type unless it is an
+    input error, and the file's name when the message does not already give it.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What was raised.
+    path : pathlib.Path
+        The entry's file.
+
+    Returns
+    -------
+    str
+    """
+    message = " ".join(str(exc).split())
+    if not isinstance(exc, InputError):
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    if str(path) not in message:
+        message = f"{path}: {message}"
+    return message
 
 
 def _rows(
@@ -220,49 +178,28 @@ def _rows(
     yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
 
 
-def read_journal(path: Path) -> dict[str, dict]:
-    """Rows already recorded in ``rows.jsonl`` (the last row of each input wins).
-
-    A line cut short by a crash is ignored: rows are appended one whole line at a time, so
-    only the entry in flight can be lost.
-    """
-    return read_jsonl(path, key="path")
-
-
-def _repair_journal(path: Path) -> None:
-    """Cut a line left unfinished by a crash, so that the next row starts on a line of its own."""
-    if not path.is_file():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
-
-
-def _append(fh, row: dict) -> None:
-    fh.write(json.dumps(row) + "\n")
-    fh.flush()
-    os.fsync(fh.fileno())
-
-
 #: Settings that may differ between a batch and its resumption.
 _RESUMABLE_ACROSS = ("device",)
 
 
-def _check_settings(out: Path, settings: AnalysisSettings) -> None:
+def _check_settings(folder: BatchFolder, settings: AnalysisSettings) -> None:
     """Refuse to mix rows made with other settings into one results table."""
-    path = out / SETTINGS_NAME
     current = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE_ACROSS}
-    if path.is_file():
-        previous = json.loads(path.read_text())
-        if previous != current:
-            changed = sorted(k for k in current if previous.get(k) != current[k])
-            raise ValueError(
-                f"{out} holds a batch made with other settings ({', '.join(changed)}); "
-                f"use another --out folder or the same settings to resume"
-            )
-    else:
-        atomic_write_text(path, json.dumps(current, indent=2) + "\n")
+    previous = folder.read_settings()
+    if previous is None:
+        folder.write_settings(current)
+    elif previous != current:
+        changed = sorted(k for k in current if previous.get(k) != current[k])
+        raise InputError(
+            f"{folder.root} holds a batch made with other settings ({', '.join(changed)}); "
+            f"use another --out folder or the same settings to resume"
+        )
+
+
+def _fetch_failure_row(id_list: Path, entry: str, reason: str) -> dict:
+    row = {c: None for c in COLUMNS}
+    row.update(id=entry, path=f"{id_list}#{entry}", status="failed", error=reason)
+    return row
 
 
 def _resolve_inputs(inputs, cache, fetch_settings, progress) -> tuple[list[Path], list[dict]]:
@@ -273,15 +210,12 @@ def _resolve_inputs(inputs, cache, fetch_settings, progress) -> tuple[list[Path]
         item = Path(item)
         if item.is_file() and item.suffix.lower() in ID_LIST_SUFFIXES:
             if cache is None:
-                raise ValueError(f"{item} is a list of PDB ids: give --cache DIR to fetch them into")
+                raise InputError(f"{item} is a list of PDB ids: give --cache DIR to fetch them into")
             from enmspec.fetch import fetch, read_ids
 
             report = fetch(read_ids(item), cache=cache, settings=fetch_settings, progress=progress)
             paths.extend(report.paths.values())
-            for entry, reason in report.failed.items():
-                row = {c: None for c in COLUMNS}
-                row.update(id=entry, path=f"{item}#{entry}", status="failed", error=reason)
-                failures.append(row)
+            failures.extend(_fetch_failure_row(item, e, r) for e, r in report.failed.items())
         else:
             paths.extend(discover_inputs([item]))
     return list(dict.fromkeys(paths)), failures
@@ -294,12 +228,75 @@ GPU_JOBS = 4
 
 
 def resolve_jobs(jobs: int | None, settings: AnalysisSettings) -> int:
-    """Worker processes for ``jobs`` (None: the default for ``settings.device``; -1: all cores)."""
+    """Worker processes for ``jobs``.
+
+    Parameters
+    ----------
+    jobs : int, optional
+        None: the default for ``settings.device`` (all cores, or :data:`GPU_JOBS` on CUDA);
+        -1: all cores; else at least 1.
+    settings : AnalysisSettings
+
+    Returns
+    -------
+    int
+    """
     if jobs is None:
         jobs = GPU_JOBS if (settings.device or "").startswith("cuda") else -1
-    if jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be >= 1 or -1, got {jobs}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0 or jobs < -1:
+        raise ValueError(f"jobs must be an int >= 1 or -1 (all cores), got {jobs!r}")
     return (os.cpu_count() or 1) if jobs == -1 else jobs
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What a run of a batch will do: every input's key, and the inputs still to compute.
+
+    Parameters
+    ----------
+    keys : tuple of str
+        One key per input, in input order (the rows of the results table).
+    todo : tuple of pathlib.Path
+        Inputs without a final row, largest file first.
+    recorded : dict
+        Rows already in the journal, by key.
+    fetch_failures : tuple of dict
+        Rows of id-list entries that could not be fetched.
+    """
+
+    keys: tuple
+    todo: tuple
+    recorded: dict
+    fetch_failures: tuple
+
+    @property
+    def n_skipped(self) -> int:
+        """Inputs with a final row from an earlier run (done or excluded)."""
+        return len(self.keys) - len(self.todo) - len(self.fetch_failures)
+
+
+def plan_batch(paths: list[Path], fetch_failures: list[dict], folder: BatchFolder) -> BatchPlan:
+    """Match the inputs against the journal: which rows are final, which are to compute.
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        Structure files, in input order.
+    fetch_failures : list of dict
+        Failed rows of fetched id lists.
+    folder : BatchFolder
+        The output folder (its journal is read).
+
+    Returns
+    -------
+    BatchPlan
+    """
+    recorded = folder.read_journal(key="path")
+    keys = tuple([str(p) for p in paths] + [r["path"] for r in fetch_failures])
+    todo = [p for p in paths if recorded.get(str(p), {}).get("status") not in FINAL_STATUSES]
+    sizes = {p: (p.stat().st_size if p.exists() else 0) for p in todo}
+    todo.sort(key=sizes.__getitem__, reverse=True)
+    return BatchPlan(keys=keys, todo=tuple(todo), recorded=recorded, fetch_failures=tuple(fetch_failures))
 
 
 def run_batch(
@@ -313,6 +310,7 @@ def run_batch(
     scheduler: str | None = None,
     write_csv: bool = False,
     progress: bool = False,
+    on_row: Callable[[dict], None] | None = None,
 ):
     """Fit every structure of ``inputs`` in parallel; resumable; returns the results table.
 
@@ -322,12 +320,13 @@ def run_batch(
         Structure files, folders (searched recursively for ``.pdb``, ``.ent``, ``.cif``,
         optionally ``.gz``; hidden ones skipped) and id lists (``.txt``, ``.ids``, ``.list``:
         one or more PDB ids per line), whose entries come from ``cache``, downloaded first
-        where missing.
+        where missing. :func:`enmspec.example_structures` gives the shipped examples.
     out : path-like
-        Output folder: ``results.parquet`` (and ``results.csv`` with ``write_csv``), one row
-        per input in input order with columns :data:`COLUMNS`; ``spectra/<entry>.spectrum.npz``
-        for every fitted entry; ``summary.json``; ``settings.json``; ``rows.jsonl``, the
-        journal that makes the batch resumable.
+        Output folder (:class:`compare.batchdir.BatchFolder`): ``results.parquet`` (and
+        ``results.csv`` with ``write_csv``), one row per input in input order with columns
+        :data:`COLUMNS`; ``spectra/<key>.spectrum.npz`` for every fitted entry, its name in
+        the row's ``spectrum`` column; ``summary.json``; ``settings.json``; ``rows.jsonl``,
+        the journal that makes the batch resumable.
     settings : AnalysisSettings, optional
         Default: cutoff 9 A, gamma 1, top tenth of the inverse spectrum, alpha 0.05.
     jobs : int, optional
@@ -337,6 +336,7 @@ def run_batch(
     cache : path-like, optional
         Entry cache for id lists (see :func:`enmspec.fetch`).
     fetch_settings : enmspec.fetch.FetchSettings, optional
+        How id lists are downloaded.
     scheduler : str, optional
         Address of a Dask distributed scheduler (``tcp://host:8786``): the same batch runs
         on its workers through joblib's dask backend (needs the ``dask`` extra).
@@ -344,11 +344,15 @@ def run_batch(
         Also write ``results.csv``.
     progress : bool
         Progress bar with done and failed counts and ETA.
+    on_row : callable, optional
+        Called with each new row once it is in the journal (a hook for progress reporting
+        and for tests that stop a batch at a given row).
 
     Returns
     -------
     pandas.DataFrame
-        The results table.
+        The results table; ``table.attrs["skipped"]`` counts the inputs already final from
+        an earlier run.
 
     Notes
     -----
@@ -356,64 +360,89 @@ def run_batch(
     after its spectrum file is in place, and every table is written to a temporary file and
     renamed. A rerun with the same ``out`` skips inputs already ``done`` or ``excluded`` and
     retries the ``failed`` ones; killing the process loses only the entries in flight. The
-    largest files go first so that big entries do not straggle at the end.
+    largest files go first so that big entries do not straggle at the end. Any exception
+    raised while reading or solving one entry becomes a ``failed`` row; only usage errors
+    (bad options, an unusable output folder, no inputs) stop the batch.
     """
-    import pandas as pd
-
-    from compare.summary import summarize
-
     settings = settings or AnalysisSettings()
     jobs = resolve_jobs(jobs, settings)
     if settings.device is not None and scheduler is None:
         torch_device(settings.device)  # a missing GPU is one error here, not a failed row per entry
-    out = Path(out)
-    spectra_dir = out / SPECTRA_DIR
-    spectra_dir.mkdir(parents=True, exist_ok=True)
-    _check_settings(out, settings)
+    folder = BatchFolder(Path(out))
+    inputs = list(inputs)
+    if not inputs:
+        raise InputError("no inputs given")
     paths, fetch_failures = _resolve_inputs(inputs, cache, fetch_settings, progress)
     if not paths and not fetch_failures:
-        raise ValueError("no structure files found in the inputs")
-    journal_path = out / JOURNAL_NAME
-    _repair_journal(journal_path)
-    recorded = read_journal(journal_path)
-    keys = [str(p) for p in paths] + [r["path"] for r in fetch_failures]
-    todo = [p for p in paths if recorded.get(str(p), {}).get("status") not in FINAL_STATUSES]
-    todo.sort(key=lambda p: p.stat().st_size if p.exists() else 0, reverse=True)
+        raise InputError(f"no structure files found in {', '.join(map(str, inputs))}")
+    _prepare_folder(folder)
+    _check_settings(folder, settings)
+    plan = plan_batch(paths, fetch_failures, folder)
+    recorded = dict(plan.recorded)
+    _compute(plan, recorded, folder, settings, jobs, scheduler, progress, on_row)
+    return _write_results(folder, plan, recorded, write_csv)
+
+
+def _prepare_folder(folder: BatchFolder) -> None:
+    if folder.root.exists() and not folder.root.is_dir():
+        raise InputError(f"{folder.root}: not a folder (--out must be a folder)")
+    try:
+        folder.spectra.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{folder.root}: cannot create the output folder ({exc.strerror or exc})") from None
+    if not os.access(folder.root, os.W_OK):
+        raise InputError(f"{folder.root}: the output folder is not writable")
+
+
+def _compute(plan, recorded, folder, settings, jobs, scheduler, progress, on_row) -> None:
     bar = None
-    if progress and todo:
+    if progress and plan.todo:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(todo), unit="entry", desc="enmspec batch")
+        bar = tqdm(total=len(plan.todo), unit="entry", desc="enmspec batch")
     n_failed = 0
-    with open(journal_path, "a", encoding="utf-8") as journal:
-        for row in fetch_failures:
-            _append(journal, row)
-            recorded[row["path"]] = row
-        for row in _rows(todo, settings, spectra_dir, jobs, scheduler):
-            _append(journal, row)
-            recorded[row["path"]] = row
-            if row["status"] != "done":
-                n_failed += 1
-                log.warning("%s: %s", row["id"], row["error"])
-            if bar is not None:
-                bar.set_postfix(done=bar.n + 1 - n_failed, failed=n_failed)
-                bar.update(1)
-    if bar is not None:
-        bar.close()
-    table = pd.DataFrame([recorded[k] for k in keys], columns=list(COLUMNS))
+    try:
+        with folder.appending() as append:
+            for row in plan.fetch_failures:
+                append(row)
+                recorded[row["path"]] = row
+            for row in _rows(list(plan.todo), settings, folder.spectra, jobs, scheduler):
+                append(row)
+                recorded[row["path"]] = row
+                if row["status"] != "done":
+                    n_failed += 1
+                    log.warning("%s: %s", row["id"], row["error"])
+                if bar is not None:
+                    bar.set_postfix(done=bar.n + 1 - n_failed, failed=n_failed)
+                    bar.update(1)
+                if on_row is not None:
+                    on_row(row)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _write_results(folder: BatchFolder, plan: BatchPlan, recorded: dict, write_csv: bool):
+    import pandas as pd
+
+    from compare.summary import summarize
+
+    table = pd.DataFrame([recorded[k] for k in plan.keys], columns=list(COLUMNS))
     # Counts stay integers where a failed row leaves them empty (pandas' nullable types).
     table = table.astype({c: "Int64" for c in INT_COLUMNS} | {"is_power_law": "boolean"})
-    _write_atomic(table, out / RESULTS_NAME, "parquet")
-    if write_csv:
-        _write_atomic(table, out / CSV_NAME, "csv")
+    folder.write_table(table, csv=write_csv)
     summary = summarize(table)
-    atomic_write_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+    summary["skipped"] = plan.n_skipped
+    folder.write_summary(summary)
+    table.attrs["skipped"] = plan.n_skipped
     return table
 
 
-def _write_atomic(table, path: Path, kind: str) -> None:
-    with atomic_path(path) as tmp:
-        if kind == "parquet":
-            table.to_parquet(tmp, index=False)
-        else:
-            table.to_csv(tmp, index=False)
+def example_inputs() -> list[Path]:
+    """The shipped example structures as batch inputs (``enmspec batch --examples``).
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    return list(example_structures().values())

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
-from compare.cli import run_command
-from compare.errors import SpectrumFileError
+from compare.batchdir import RESULTS_NAME
+from compare.errors import InputError
+from compare.shell import EXIT_FAILURE, EXIT_OK, ArgumentParser, add_common_options, main_for
 from compare.summary import summarize
-from enmspec.batch import (
-    GPU_JOBS,
-    PAPER_FRACTION,
-    RESULTS_NAME,
-    AnalysisSettings,
-    analyze_structure,
-    run_batch,
-)
+from enmspec.batch import GPU_JOBS, example_inputs, run_batch
 from enmspec.eigen import SOLVERS
-from enmspec.errors import ConvergenceError, EnmspecError
+from enmspec.errors import EnmspecError
 from enmspec.fetch import (
     FAILURES_NAME,
     FORMATS,
@@ -32,15 +25,9 @@ from enmspec.fetch import (
     select,
 )
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
+from enmspec.spectrum import PAPER_FRACTION, AnalysisSettings, analyze_structure
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 TABLE_HEADER = ("entry", "N", "n_modes", "K", "d_ks", "d_c", "verdict", "beta ± sigma", "s")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 on bad usage, as we want
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _add_analysis_options(p: argparse.ArgumentParser) -> None:
@@ -66,17 +53,18 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fit networks with more than six zero modes, dropping the zero modes",
     )
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="enmspec", description="ANM inverse spectra of proteins and their power laws.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = ArgumentParser(
+        prog="enmspec", description="ANM inverse spectra of proteins and their power laws."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
     sp = sub.add_parser("spectrum", help="one structure: inverse spectrum and power-law fit")
     sp.add_argument("path", help="PDB or mmCIF file, optionally .gz")
     _add_analysis_options(sp)
-    sp.add_argument("--json", action="store_true", help="print one JSON object instead of a table row")
+    add_common_options(sp, quiet=False)
     sp.add_argument("--plot", metavar="FILE", help="write the rank-size plot (PNG, SVG or PDF)")
     sp.add_argument("--save", metavar="FILE", help="write the spectrum (.spectrum.npz)")
 
@@ -94,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     se.add_argument("--url", default=SEARCH_URL, help="Search API endpoint")
     se.add_argument("--timeout", type=float, default=60.0, help="seconds per request (60)")
-    se.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_common_options(se, json=False, quiet=False)
 
     fp = sub.add_parser("fetch", help="download PDB entries into a mirror-like cache")
     fp.add_argument("ids_file", help="text file of PDB ids (one or more per line, # comments)")
@@ -108,11 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     fp.add_argument("--jobs", type=int, default=4, help="downloads at once (4)")
     fp.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
     fp.add_argument("--retries", type=int, default=5, help="retries on timeouts, 429 and 5xx (5)")
-    fp.add_argument("--quiet", action="store_true", help="no progress bar")
-    fp.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_common_options(fp, json=False)
 
     bp = sub.add_parser("batch", help="many structures in parallel: one result row each")
-    bp.add_argument("inputs", nargs="+", help="structure files, folders, or id lists (.txt) with --cache")
+    bp.add_argument("inputs", nargs="*", help="structure files, folders, or id lists (.txt) with --cache")
+    bp.add_argument(
+        "--examples",
+        action="store_true",
+        help="add the structures shipped with the package (six PDB entries)",
+    )
     bp.add_argument(
         "--out",
         required=True,
@@ -129,20 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--format", choices=sorted(FORMATS), default="cif", help="format --cache downloads")
     bp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler")
     bp.add_argument("--csv", action="store_true", help="also write results.csv")
-    bp.add_argument("--quiet", action="store_true", help="no progress bar, no per-entry table")
     _add_analysis_options(bp)
+    add_common_options(bp)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> AnalysisSettings:
-    fraction = args.fraction if args.top is None else None
-    if args.top is None and args.fraction is None:
-        fraction = PAPER_FRACTION
     return AnalysisSettings(
         cutoff=args.cutoff,
         gamma=args.gamma,
         top=args.top,
-        fraction=fraction,
+        fraction=args.fraction,
         alpha=args.alpha,
         solver=args.solver,
         device=args.device,
@@ -174,8 +163,35 @@ def format_row(cells) -> str:
     )
 
 
+def check_output_file(path: str | None, option: str) -> None:
+    """Refuse an output file whose folder does not exist, before any work is done.
+
+    Parameters
+    ----------
+    path : str, optional
+        The file the user named (None: nothing to check).
+    option : str
+        The option that named it, for the message (``--plot``).
+
+    Raises
+    ------
+    compare.errors.InputError
+        The folder is missing or the path is a folder.
+    """
+    if path is None:
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError(f"{option} {path}: is a folder, not a file")
+    if not parent.is_dir():
+        raise InputError(f"{option} {path}: no such folder {parent}")
+
+
 def _spectrum(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    check_output_file(args.plot, "--plot")
+    check_output_file(args.save, "--save")
     structure, spectrum, fit = analyze_structure(args.path, settings)
     if args.save:
         spectrum.save(args.save)
@@ -210,11 +226,14 @@ def _spectrum(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    inputs = list(args.inputs) + ([str(p) for p in example_inputs()] if args.examples else [])
+    if not inputs:
+        raise EnmspecError("give structure files, folders or id lists, or --examples")
     missing = [p for p in args.inputs if not Path(p).exists()]
     if missing:
         raise EnmspecError(f"no such file or folder: {', '.join(missing)}")
     table = run_batch(
-        args.inputs,
+        inputs,
         args.out,
         settings=settings,
         jobs=args.jobs,
@@ -225,20 +244,28 @@ def _batch(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     done = table[table["status"] == "done"]
+    summary = summarize(table)
+    counts = summary["counts"]
+    if args.json:
+        print(json.dumps({**summary, "skipped": table.attrs.get("skipped", 0), "out": str(args.out)}))
+        return EXIT_FAILURE if counts["failed"] else EXIT_OK
     if not args.quiet:
         print(format_row(TABLE_HEADER))
         for r in done.itertuples():
             print(format_row(row_cells(r.id, r.n_residues, r.n_modes, r)))
     for r in table[table["status"] != "done"].itertuples():
         print(f"{r.id}: {r.status}: {r.error}", file=sys.stderr)
-    summary = summarize(table)
-    counts = summary["counts"]
+    skipped = table.attrs.get("skipped", 0)
     print(
         f"{counts['done']} done ({int(done['is_power_law'].astype(bool).sum())} pass the KS test), "
-        f"{counts['excluded']} excluded, {counts['failed']} failed; "
-        f"results in {Path(args.out) / RESULTS_NAME}"
+        f"{counts['excluded']} excluded, {counts['failed']} failed"
+        + (f"; {skipped} skipped as already done in an earlier run" if skipped else "")
+        + f"; results in {Path(args.out) / RESULTS_NAME}"
     )
     print(format_summary(summary))
+    if counts["failed"]:
+        print(f"enmspec batch: {counts['failed']} of {len(table)} entries failed", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -285,21 +312,31 @@ def _fetch(args: argparse.Namespace) -> int:
         f"{len(report.already_cached)} already cached, {len(report.failed)} failed "
         f"(listed in {Path(args.cache) / FAILURES_NAME})"
     )
+    if report.failed:
+        print(f"enmspec fetch: {len(report.failed)} of {len(ids)} entries failed", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``enmspec`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    """Entry point of the ``enmspec`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 done, 1 runtime failure (or some entries failed), 2 bad usage or input.
+    """
     handlers = {"spectrum": _spectrum, "batch": _batch, "fetch": _fetch, "select": _select}
-    return run_command(
+    return main_for(
         "enmspec",
-        handlers[args.command],
-        args,
-        usage_errors=(EnmspecError, SpectrumFileError, ValueError),
-        runtime_errors=(ConvergenceError, OSError, MemoryError),
+        build_parser(),
+        handlers,
+        argv,
         interrupted="interrupted; finished entries are kept, rerun the command to resume",
     )
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from compare import Spectrum, resolve_k
+from compare.powerlaw import PowerLawFit, critical_value, fit_power_law, resolve_k
+from compare.spectrum import Spectrum
+from compare.validation import Interval, check_choice, check_scalar, check_top_or_fraction
 from enmspec.eigen import (
     SOLVERS,
     LowestModes,
@@ -18,7 +22,7 @@ from enmspec.eigen import (
 )
 from enmspec.errors import EnmspecError, FloppyNetworkError, StructureError
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA, anm_hessian
-from enmspec.structure import Structure
+from enmspec.structure import Structure, load_structure
 
 #: An eigenvalue below ``ZERO_MODE_RTOL * lambda_max`` is a zero mode. Rigid-body modes come
 #: out near 1e-15 * lambda_max in float64; genuine soft modes of real proteins stay above
@@ -181,3 +185,128 @@ def inverse_spectrum(
         "seconds": round(time.perf_counter() - started, 6),
     }
     return Spectrum(name=label, kind="protein", values=values, meta=meta)
+
+
+#: The paper keeps the top tenth of each inverse spectrum.
+PAPER_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """How each structure is turned into a fitted spectrum; validated on creation.
+
+    Parameters
+    ----------
+    cutoff : float
+        Spring cutoff in angstrom (9).
+    gamma : float
+        Spring constant (1).
+    top : int, optional
+        Keep the ``top`` largest inverse eigenvalues. Not with ``fraction``.
+    fraction : float, optional
+        Keep ``floor(fraction * n_modes)`` of them; default 0.1 (the paper's rule) when
+        ``top`` is not given.
+    alpha : float
+        KS significance (0.2, 0.15, 0.1, 0.05, 0.01).
+    solver : {"auto", "dense", "sliced", "torch"}
+        Eigensolver.
+    allow_floppy : bool
+        Fit networks with more than six zero modes instead of excluding them.
+    chains : str, optional
+        Author chain ids to keep (default all).
+    device : str, optional
+        Torch device of the ``torch`` solver; not part of a batch's identity (a batch begun
+        on the CPU may be resumed on a GPU).
+    """
+
+    cutoff: float = DEFAULT_CUTOFF
+    gamma: float = DEFAULT_GAMMA
+    top: int | None = None
+    fraction: float | None = None
+    alpha: float = 0.05
+    solver: str = "auto"
+    allow_floppy: bool = False
+    chains: str | None = None
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        top, fraction = check_top_or_fraction(self.top, self.fraction, default_fraction=PAPER_FRACTION)
+        object.__setattr__(self, "top", top)
+        object.__setattr__(self, "fraction", fraction)
+        object.__setattr__(
+            self, "cutoff", check_scalar(self.cutoff, "cutoff", float, interval=Interval(0, None, "neither"))
+        )
+        object.__setattr__(
+            self, "gamma", check_scalar(self.gamma, "gamma", float, interval=Interval(0, None, "neither"))
+        )
+        check_choice(self.solver, "solver", SOLVERS)
+        check_scalar(self.allow_floppy, "allow_floppy", bool)
+        if self.chains is not None:
+            check_scalar(self.chains, "chains", str)
+        solver_for_device(self.solver, self.device)
+        critical_value(2, self.alpha)  # validates alpha
+
+
+@dataclass(frozen=True)
+class StructureAnalysis:
+    """One structure's result: the structure, its inverse spectrum and the power-law fit.
+
+    Parameters
+    ----------
+    structure : Structure
+    spectrum : compare.Spectrum
+    fit : compare.PowerLawFit
+    """
+
+    structure: Structure
+    spectrum: Spectrum
+    fit: PowerLawFit
+
+    def __iter__(self):
+        """Unpack as ``structure, spectrum, fit``."""
+        return iter((self.structure, self.spectrum, self.fit))
+
+
+def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings | None = None) -> StructureAnalysis:
+    """The one-structure pipeline: file -> C-alpha trace -> inverse spectrum -> power-law fit.
+
+    Parameters
+    ----------
+    path : str or path-like
+        PDB or mmCIF file, optionally gzipped.
+    settings : AnalysisSettings, optional
+        Default: cutoff 9 A, gamma 1, the top tenth, alpha 0.05.
+
+    Returns
+    -------
+    StructureAnalysis
+        ``structure, spectrum, fit`` (unpacks as a tuple).
+
+    Raises
+    ------
+    StructureError, FloppyNetworkError, EnmspecError
+        Bad input; the message names the file.
+    """
+    settings = settings or AnalysisSettings()
+    structure = load_structure(path, chains=settings.chains)
+    try:
+        spectrum = inverse_spectrum(
+            structure,
+            cutoff=settings.cutoff,
+            gamma=settings.gamma,
+            top=settings.top,
+            fraction=settings.fraction,
+            solver=settings.solver,
+            device=settings.device,
+            allow_floppy=settings.allow_floppy,
+        )
+        fit = fit_power_law(spectrum.values, alpha=settings.alpha)
+    except ValueError as exc:
+        # Name the file, not only the entry id, so that a user can find the input.
+        message = str(exc)
+        prefix = f"{structure.entry_id}: "
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+        exc.args = (f"{path} ({structure.entry_id}): {message}",)
+        raise
+    return StructureAnalysis(structure, spectrum, fit)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from compare._lazy import lazy_exports
 
 _EXPORTS = {
-    "KRule": "compare.report.tables",
+    "KRule": "compare.krule",
     "fit_many": "compare.report.tables",
     "read_paper_reference": "compare.report.tables",
     "paper_reference_path": "compare.report.tables",

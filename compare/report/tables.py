@@ -11,18 +11,18 @@ The paper's published numbers (Xie et al. 2022, Tables 6-11 and 13) are read fro
 from __future__ import annotations
 
 import csv
-from importlib import resources
 import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from compare.powerlaw import critical_value, eigengaps, fit_power_law, ks_null_distribution, resolve_k
+from compare.krule import KRule
+from compare.powerlaw import critical_value, eigengaps, fit_power_law, ks_null_distribution
 from compare.spectrum import Spectrum
 from compare.summary import SIZE_BINS, summarize_by_size
 
@@ -43,72 +43,6 @@ def paper_reference_path() -> Path:
         ``paper_reference.csv`` inside the installed :mod:`compare.report` package.
     """
     return Path(str(resources.files("compare.report") / PAPER_REFERENCE_NAME))
-
-
-@dataclass(frozen=True)
-class KRule:
-    """How many of a spectrum's largest values to keep (K, hence x_min = x_K).
-
-    Parameters
-    ----------
-    top : int, optional
-        Keep the ``top`` largest values.
-    fraction : float, optional
-        Keep ``floor(fraction * n_total)``, where ``n_total`` is ``meta["n_modes"]`` when the
-        spectrum has it (a protein batch stores only the top of each inverse spectrum) and
-        the number of stored values otherwise. Exactly one of ``top`` and ``fraction``.
-    strict : bool
-        A spectrum with fewer values than K raises ``ValueError``; when false (the network
-        default) all its values are kept and a note says so.
-    """
-
-    top: int | None = None
-    fraction: float | None = None
-    strict: bool = True
-
-    def __post_init__(self) -> None:
-        if (self.top is None) == (self.fraction is None):
-            raise ValueError(
-                f"give exactly one of top and fraction, got top={self.top!r}, fraction={self.fraction!r}"
-            )
-        if self.top is not None and (
-            isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 2
-        ):
-            raise ValueError(f"top must be an int >= 2, got {self.top!r}")
-        if self.fraction is not None and not (0.0 < float(self.fraction) <= 1.0):
-            raise ValueError(f"fraction must be in (0, 1], got {self.fraction!r}")
-
-    def describe(self) -> str:
-        """Short text, e.g. ``"top 10 % of the modes"`` or ``"K = 1000 (all if fewer)"``."""
-        if self.fraction is not None:
-            return f"top {100 * self.fraction:g} % of the modes (K = floor({self.fraction:g} n))"
-        return f"K = {self.top}" + ("" if self.strict else " (all values if fewer)")
-
-    def resolve(self, spectrum: Spectrum) -> tuple[int, str]:
-        """K for ``spectrum`` and a note (empty when nothing is unusual).
-
-        Raises
-        ------
-        ValueError
-            The spectrum is shorter than K (strict rule) or K < 2.
-        """
-        n = len(spectrum)
-        if self.fraction is not None:
-            n_total = int(spectrum.meta.get("n_modes") or n)
-            k = resolve_k(max(n_total, n), fraction=self.fraction)
-            if k > n:
-                raise ValueError(
-                    f"spectrum {spectrum.name!r} holds {n} values, fewer than K = {k} "
-                    f"({self.fraction:g} of {n_total} modes)"
-                )
-            return k, ""
-        if self.top > n:
-            if self.strict:
-                raise ValueError(f"spectrum {spectrum.name!r} holds {n} values, fewer than K = {self.top}")
-            if n < 2:
-                raise ValueError(f"spectrum {spectrum.name!r} holds {n} value; at least 2 are needed")
-            return n, f"only {n} values: all kept (K = {self.top} asked for)"
-        return self.top, ""
 
 
 def default_rules() -> dict[str, KRule]:
@@ -251,7 +185,13 @@ def fit_many(
 
 
 def read_paper_reference(path: str | os.PathLike | None = None):
-    """The paper's published rows (``compare/report/paper_reference.csv``, package data; lines starting with # are comments).
+    """The paper's published rows (lines starting with # are comments).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A reference table of the same columns; default the shipped copy
+        (:func:`paper_reference_path`, package data).
 
     Returns
     -------

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from compare.batchdir import BatchFolder
 from compare.errors import SpectrumFileError
-from compare.files import read_jsonl
+from compare.files import atomic_write_text
 from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
 from compare.report.reference import paper_comparison
 from compare.report.render import render_html, render_markdown, report_sections
-from compare.spectrum import SUFFIX, Spectrum, load_spectrum
 from compare.report.tables import (
     FITTED_N_SIM,
     KRule,
@@ -36,6 +36,7 @@ from compare.report.tables import (
     read_paper_reference,
     size_summary,
 )
+from compare.spectrum import SUFFIX, Spectrum, load_spectrum
 
 __all__ = ["ReportSettings", "collect_inputs", "fit_many", "write_report"]
 
@@ -118,83 +119,41 @@ class CollectedInputs:
 
 
 def _is_batch(folder: Path) -> bool:
-    return (folder / "results.parquet").is_file() or (
-        (folder / "rows.jsonl").is_file() and (folder / "spectra").is_dir()
-    )
-
-
-def _journal_rows(path: Path) -> list[dict]:
-    """Rows of an ``enmspec batch`` journal, the last of each input winning; a cut line is ignored."""
-    return list(read_jsonl(path, key=("path", "id")).values())
-
-
-def _plain(value):
-    """pandas/numpy scalars and missing values -> plain Python (None for missing)."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    try:
-        if value != value:  # NaN, pd.NA raises TypeError
-            return None
-    except TypeError:
-        return None
-    return value
-
-
-def _entry_stem(path: str) -> str:
-    base = Path(path).name
-    if base.lower().endswith(".gz"):
-        base = base[:-3]
-    return os.path.splitext(base)[0]
+    return BatchFolder(folder).is_batch()
 
 
 def read_batch(folder: str | os.PathLike) -> tuple[list, list, list, list, dict]:
     """A protein batch folder -> (spectra, sources, stored rows, not-analysed rows, batch info).
 
-    The rows come from ``results.parquet`` (else from the ``rows.jsonl`` journal of an
-    interrupted batch); each ``done`` row's values from ``spectra/<entry>.spectrum.npz``.
-    Rows with another status, or whose spectrum file is missing or unreadable, are returned
-    as not analysed, with their error.
-    """
-    folder = Path(folder)
-    if (folder / "results.parquet").is_file():
-        import pandas as pd
+    Parameters
+    ----------
+    folder : str or path-like
+        An ``enmspec batch`` output folder (:class:`compare.batchdir.BatchFolder`).
 
-        try:
-            table = pd.read_parquet(folder / "results.parquet")
-        except (OSError, ValueError) as exc:
-            raise SpectrumFileError(f"{folder / 'results.parquet'}: unreadable ({exc})") from None
-        rows = [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]
-    else:
-        rows = _journal_rows(folder / "rows.jsonl")
-    settings = {}
-    if (folder / "settings.json").is_file():
-        settings = json.loads((folder / "settings.json").read_text())
-    files = {p.name[: -len(SUFFIX)].lower(): p for p in (folder / "spectra").glob(f"*{SUFFIX}")}
+    Returns
+    -------
+    tuple
+        ``(spectra, sources, stored_rows, not_analysed, info)``: the rows come from
+        ``results.parquet`` (else from the ``rows.jsonl`` journal of an interrupted batch);
+        each ``done`` row's values from its spectrum file. Rows with another status, or whose
+        spectrum file is missing or unreadable, are returned as not analysed, with their error.
+    """
+    batch = BatchFolder(Path(folder))
+    rows = batch.read_rows()
+    settings = batch.read_settings() or {}
     spectra, sources, stored, missing = [], [], [], []
     for row in rows:
-        name = str(row.get("id") or _entry_stem(str(row.get("path", "?"))))
+        name = str(row.get("id") or Path(str(row.get("path", "?"))).name)
+        source = str(row.get("path"))
         if row.get("status") != "done":
             missing.append(
-                {
-                    "name": name,
-                    "source": str(row.get("path")),
-                    "status": row.get("status"),
-                    "error": row.get("error") or "",
-                }
+                {"name": name, "source": source, "status": row.get("status"), "error": row.get("error") or ""}
             )
             continue
-        path = files.get(_entry_stem(str(row.get("path", ""))).lower()) or files.get(name.lower())
+        path = batch.spectrum_path(row)
         if path is None:
-            missing.append(
-                {
-                    "name": name,
-                    "source": str(row.get("path")),
-                    "status": "no spectrum",
-                    "error": f"no {SUFFIX} file for this entry in {folder / 'spectra'}",
-                }
-            )
+            error = f"no {SUFFIX} file for this entry in {batch.spectra}"
+            missing.append({"name": name, "source": source, "status": "no spectrum", "error": error})
             continue
         try:
             spectrum = load_spectrum(path)
@@ -204,7 +163,7 @@ def read_batch(folder: str | os.PathLike) -> tuple[list, list, list, list, dict]
         spectra.append(spectrum)
         sources.append(str(path))
         stored.append(row)
-    info = {"path": str(folder), "rows": len(rows), "settings": settings}
+    info = {"path": str(batch.root), "rows": len(rows), "settings": settings}
     return spectra, sources, stored, missing, info
 
 
@@ -436,10 +395,10 @@ def write_report(
     )
     (out / "report.md").write_text(render_markdown(settings.title, sections), encoding="utf-8")
     summary = _summary(out, tables, figures, notes)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     resolved = {k: (asdict(v) if isinstance(v, KRule) else v) for k, v in settings.__dict__.items()}
     resolved["inputs"] = [str(i) if not isinstance(i, Spectrum) else f"Spectrum({i.name!r})" for i in inputs]
-    (out / "settings.json").write_text(json.dumps(resolved, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(out / "settings.json", json.dumps(resolved, indent=2) + "\n")
     html_path = out / "report.html"
     html_path.write_text(render_html(settings.title, sections), encoding="utf-8")
     return html_path
