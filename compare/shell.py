@@ -148,15 +148,15 @@ def run_command(
     except RUNTIME_ERRORS as exc:
         if isinstance(exc, InputError):  # an input error may also be an OSError subclass
             return _report(prog, exc, EXIT_USAGE, debug)
-        return _report(prog, exc, EXIT_FAILURE, debug, prefix="failed: ")
+        return _report(prog, exc, EXIT_FAILURE, debug, label="failed")
     except INPUT_ERRORS as exc:
         return _report(prog, exc, EXIT_USAGE, debug)
 
 
-def _report(prog: str, exc: BaseException, status: int, debug: bool, prefix: str = "") -> int:
+def _report(prog: str, exc: BaseException, status: int, debug: bool, label: str = "error") -> int:
     if debug:
         raise exc
-    print(f"{prog}: error: {prefix}{one_line(exc)}", file=sys.stderr)
+    print(f"{prog}: {label}: {one_line(exc)}", file=sys.stderr)
     return status
 
 

@@ -74,3 +74,52 @@ def test_import_without_torch_or_matplotlib():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import sys\n{statement}\nprint('\\n'.join(sorted(sys.modules)))\n"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    return set(proc.stdout.split())
+
+
+def test_batch_worker_imports_no_report_stack():
+    """A batch worker needs the parser, the Hessian, the solver and the fit: no report, no plots."""
+    loaded = _loaded_after("import enmspec; from enmspec.batch import process_entry")
+    heavy = {m for m in loaded if m.split(".")[0] in ("matplotlib", "pandas", "torch")}
+    report = {m for m in loaded if m.startswith("compare.report")}
+    assert not heavy and not report, sorted(heavy | report)
+
+
+def test_compare_core_does_not_import_its_report():
+    """The core (record, formats, statistics, contracts) never imports compare.report at top level."""
+    bad = [
+        (path.name, node.lineno)
+        for path in sorted((REPO / "compare").glob("*.py"))
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("compare.report")
+    ]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("package", ["enmspec", "dnnspec", "compare"])
+def test_one_home_for_the_contracts(package):
+    """Batch-folder names, exit codes and the parser class are defined in compare only."""
+    text = "\n".join(p.read_text() for p in (REPO / package).rglob("*.py"))
+    if package != "compare":
+        for literal in ('"results.parquet"', '"rows.jsonl"', '"settings.json"', "EXIT_USAGE = 2"):
+            assert literal not in text, f"{package} redefines {literal}"
+        assert "class _Parser" not in text
+
+
+def test_shipped_data_is_package_data():
+    """Every file the packages read at run time lies inside a package and is listed as package data."""
+    import tomllib
+
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert not (REPO / "data").exists() or not any((REPO / "data").rglob("*.*"))
+    from compare.report.tables import paper_reference_path
+    from enmspec import example_structures
+
+    assert paper_reference_path().is_file()
+    assert len(example_structures()) == 6
+    assert set(data) == {"enmspec", "dnnspec", "compare.report"}

@@ -59,7 +59,7 @@ def test_spectrum_shorter_than_k(tmp_path, capsys):
     path.write_text("3\n2\n1\n")
     assert main(["fit", str(path), "--top", "10"]) == 2
     err = capsys.readouterr().err
-    assert "short.txt" in err and "exceeds" in err
+    assert "short.txt" in err and "fewer than K = 10" in err
 
 
 def test_table_output(tmp_path, capsys):

@@ -16,8 +16,9 @@ from compare import Spectrum, fit_power_law, fitted_critical_value, ks_p_value
 from compare.cli import main
 from compare.report.plots import DPI, FIGSIZE, RANK_FIGSIZE
 from compare.report.render import format_number
-from compare.report.writer import FIGURE_NAMES, TABLE_NAMES, ReportSettings, collect_inputs, write_report
 from compare.report.tables import KRule, fit_many, read_paper_reference
+from compare.report.writer import FIGURE_NAMES, TABLE_NAMES, ReportSettings, collect_inputs, write_report
+from enmspec import example_structures
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = 200
@@ -53,7 +54,8 @@ def batch_dir(tmp_path_factory) -> Path:
     broken = root / "broken.pdb"
     broken.write_text("HEADER    NOT A STRUCTURE\n")
     out = root / "out"
-    run_batch([REPO / "data" / "1hvr.pdb", REPO / "data" / "4e43.pdb", broken], out, jobs=1, progress=False)
+    shipped = example_structures()
+    run_batch([shipped["1HVR"], shipped["4E43"], broken], out, jobs=1, progress=False)
     return out
 
 
@@ -384,7 +386,8 @@ def test_batch_without_table_or_spectrum(tmp_path, batch_dir):
     copy = tmp_path / "batch"
     shutil.copytree(batch_dir, copy)
     (copy / "results.parquet").unlink()
-    (copy / "spectra" / "4e43.spectrum.npz").unlink()
+    (spectrum,) = (copy / "spectra").glob("4e43-*.spectrum.npz")  # named by entry and path digest
+    spectrum.unlink()
     collected = collect_inputs([copy])
     assert [s.name for s in collected.spectra] == ["1HVR"]
     statuses = {row["name"]: row["status"] for row in collected.not_analysed}
@@ -392,11 +395,20 @@ def test_batch_without_table_or_spectrum(tmp_path, batch_dir):
     assert collected.batches[0]["settings"]["fraction"] == 0.1
 
 
-def test_missing_reference_leaves_paper_columns_out(tmp_path, spectra_dir, monkeypatch):
-    import compare.report.tables
+def test_reference_option_replaces_the_shipped_table(tmp_path, spectra_dir):
+    from compare.report.tables import paper_reference_path
 
-    monkeypatch.setattr(compare.report.tables, "PAPER_REFERENCE", tmp_path / "absent.csv")
-    write_report(spectra_dir, tmp_path / "out", settings=ReportSettings(figures=False))
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert "paper_comparison" not in summary["tables"]
-    assert any("absent.csv" in note for note in summary["notes"])
+    shipped = paper_reference_path()
+    assert shipped.is_file() and shipped.parent.name == "report"  # package data, not the checkout
+    custom = tmp_path / "mine.csv"
+    lines = shipped.read_text(encoding="utf-8").splitlines()
+    custom.write_text("\n".join(line for line in lines if "LeNet" not in line) + "\n", encoding="utf-8")
+    write_report(spectra_dir, tmp_path / "out", settings=ReportSettings(figures=False, reference=str(custom)))
+    settings = json.loads((tmp_path / "out" / "settings.json").read_text())
+    assert str(custom) in json.dumps(settings)
+    with pytest.raises(FileNotFoundError, match="absent.csv"):
+        write_report(
+            spectra_dir,
+            tmp_path / "o2",
+            settings=ReportSettings(figures=False, reference=str(tmp_path / "absent.csv")),
+        )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import pickle
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
+import dnnspec  # noqa: E402
 from dnnspec.data import (  # noqa: E402
     MIN_PIXEL_STD,
     DataSettings,
@@ -265,10 +267,10 @@ def test_repository_copy_first_then_installed_package(name, package):
     import hashlib
     import importlib.util
 
-    from dnnspec.data import REPO_IMAGES, csv_candidates
+    from dnnspec.data import csv_candidates
 
     places = csv_candidates(name, None)
-    assert places[0].parent == REPO_IMAGES
+    assert places[0].parent == Path(dnnspec.__file__).parent / "datasets"  # package data
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"{package} is not installed")
     assert places[1].is_file()

