@@ -6,7 +6,14 @@ Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 
 """
 
 from enmspec.batch import run_batch
-from enmspec.errors import ConvergenceError, EnmspecError, FetchError, FloppyNetworkError, StructureError
+from enmspec.errors import (
+    ConvergenceError,
+    EnmspecError,
+    FetchError,
+    FloppyNetworkError,
+    StructureError,
+    TooLargeError,
+)
 from enmspec.fetch import FetchReport, FetchSettings, SelectCriteria, SelectResult, fetch, select
 from enmspec.hessian import anm_hessian, contact_pairs
 from enmspec.spectrum import (
@@ -35,6 +42,7 @@ __all__ = [
     "SelectResult",
     "Structure",
     "StructureError",
+    "TooLargeError",
     "anm_hessian",
     "contact_pairs",
     "example_structures",

@@ -179,7 +179,7 @@ def _rows(
 
 
 #: Settings that may differ between a batch and its resumption.
-_RESUMABLE_ACROSS = ("device",)
+_RESUMABLE_ACROSS = ("device", "max_residues")
 
 
 def _check_settings(folder: BatchFolder, settings: AnalysisSettings) -> None:

@@ -53,6 +53,12 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fit networks with more than six zero modes, dropping the zero modes",
     )
+    p.add_argument(
+        "--max-residues",
+        type=int,
+        metavar="N",
+        help="refuse larger structures (default: only those that would not fit in memory)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +143,7 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         device=args.device,
         allow_floppy=args.keep_disconnected,
         chains=args.chains,
+        max_residues=args.max_residues,
     )
 
 

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from compare.powerlaw import PowerLawFit, critical_value, fit_power_law, resolve_k
 from compare.spectrum import Spectrum
@@ -20,7 +21,7 @@ from enmspec.eigen import (
     solver_for_device,
     torch_eigenvalues,
 )
-from enmspec.errors import EnmspecError, FloppyNetworkError, StructureError
+from enmspec.errors import EnmspecError, FloppyNetworkError, StructureError, TooLargeError
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA, anm_hessian
 from enmspec.structure import Structure, load_structure
 
@@ -34,6 +35,82 @@ SLICED_MIN_DOF = 1500
 SLICED_MAX_FRACTION = 0.25
 MIN_RESIDUES = 4
 RIGID_BODY_MODES = 6
+#: Share of the machine's physical memory one structure may use (the estimate of
+#: :func:`memory_estimate` is compared with it before anything large is allocated).
+MEMORY_SHARE = 0.8
+#: Peak bytes per squared degree of freedom: the dense float64 matrix, LAPACK's copy and
+#: workspace (dense and torch), or the sparse LU fill-in of the shift-invert slices (sliced).
+_BYTES_PER_DOF2 = {"dense": 24.0, "torch": 24.0, "sliced": 4.0}
+
+
+def memory_estimate(n_residues: int, solver: str) -> int:
+    """Peak memory in bytes that the eigensolver needs for ``n_residues`` C-alpha atoms.
+
+    Parameters
+    ----------
+    n_residues : int
+        Residues (C-alpha atoms) of the network.
+    solver : {"dense", "sliced", "torch"}
+        The solver that will run.
+
+    Returns
+    -------
+    int
+        Estimated peak bytes (the 3N x 3N problem dominates; parsing and the sparse Hessian
+        are small beside it).
+    """
+    n_dof = 3 * int(n_residues)
+    return int(_BYTES_PER_DOF2[solver] * n_dof * n_dof)
+
+
+def memory_limit() -> int | None:
+    """Bytes one structure may use: :data:`MEMORY_SHARE` of physical memory (None if unknown).
+
+    Returns
+    -------
+    int or None
+    """
+    try:
+        return int(MEMORY_SHARE * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_size(label: str, n_residues: int, solver: str, *, max_residues: int | None = None) -> None:
+    """Refuse a structure too large to compute before anything large is allocated.
+
+    Parameters
+    ----------
+    label : str
+        Names the input in the message.
+    n_residues : int
+        Its C-alpha residues.
+    solver : str
+        The solver that would run.
+    max_residues : int, optional
+        A user's limit on the size (``--max-residues``).
+
+    Raises
+    ------
+    TooLargeError
+        More residues than ``max_residues``, or more memory than :func:`memory_limit`.
+    """
+    if max_residues is not None and n_residues > max_residues:
+        raise TooLargeError(
+            f"{label}: {n_residues} residues, more than max_residues={max_residues} (--max-residues)"
+        )
+    need, limit = memory_estimate(n_residues, solver), memory_limit()
+    if limit is not None and need > limit:
+        raise TooLargeError(
+            f"{label}: {n_residues} residues need about {need / 2**30:.1f} GiB with the {solver} solver, "
+            f"more than the limit of {limit / 2**30:.1f} GiB ({MEMORY_SHARE:.0%} of this machine's memory)"
+        )
+
+
+def _isolated_residues(hessian: sp.csr_matrix) -> int:
+    """Residues without a spring: their 3 x 3 diagonal block is zero."""
+    diagonal = np.asarray(hessian.diagonal()).reshape(-1, 3)
+    return int(np.count_nonzero(~diagonal.any(axis=1)))
 
 
 def _choose_solver(solver: str, n_dof: int, wanted: int | None) -> str:
@@ -53,8 +130,62 @@ def _wanted_modes(n_dof: int, top: int | None, fraction: float | None) -> int | 
     return resolve_k(n_dof - RIGID_BODY_MODES, k=top, fraction=fraction)
 
 
+def _coords_of(
+    structure_or_coords: Structure | np.ndarray, name: str | None
+) -> tuple[np.ndarray, str, int | None]:
+    """Checked C-alpha coordinates, the label for messages, and the chain count."""
+    if isinstance(structure_or_coords, Structure):
+        coords = structure_or_coords.coords
+        label = name or structure_or_coords.entry_id
+        n_chains = structure_or_coords.n_chains
+    else:
+        coords = np.asarray(structure_or_coords, dtype=np.float64)
+        label = name or "coords"
+        n_chains = None
+    if coords.ndim != 2 or coords.shape[1] != 3:
+        raise EnmspecError(f"{label}: coordinates must have shape (n, 3), got {coords.shape}")
+    if coords.shape[0] < MIN_RESIDUES:
+        raise StructureError(
+            f"{label}: {coords.shape[0]} residue(s); an elastic network needs at least {MIN_RESIDUES}"
+        )
+    if not np.isfinite(coords).all():
+        raise StructureError(f"{label}: NaN or infinite coordinates")
+    return coords, label, n_chains
+
+
+def _lowest_modes(
+    hessian: sp.csr_matrix,
+    chosen: str,
+    wanted: int | None,
+    *,
+    zero_rtol: float,
+    seed: int,
+    device: str | None,
+) -> LowestModes:
+    if chosen == "sliced":
+        return sliced_eigenvalues(hessian, wanted, zero_rtol=zero_rtol, seed=seed)
+    if chosen == "torch":
+        return torch_eigenvalues(hessian, device=device)
+    return dense_eigenvalues(hessian)
+
+
+def _count_zero_modes(
+    label: str, modes: LowestModes, *, zero_rtol: float, cutoff: float, allow_floppy: bool
+) -> int:
+    """Zero modes (``lambda < zero_rtol * lambda_max``); more than six is a floppy network."""
+    n_zero = int(np.sum(modes.eigenvalues < zero_rtol * modes.lambda_max))
+    if n_zero > RIGID_BODY_MODES and not allow_floppy:
+        raise FloppyNetworkError(label, n_zero, cutoff)
+    if n_zero < RIGID_BODY_MODES:
+        raise EnmspecError(
+            f"{label}: only {n_zero} zero modes found (6 expected); the Hessian is not a valid "
+            f"elastic network or zero_rtol={zero_rtol:g} is too small"
+        )
+    return n_zero
+
+
 def inverse_spectrum(
-    structure_or_coords,
+    structure_or_coords: Structure | np.ndarray,
     cutoff: float = DEFAULT_CUTOFF,
     gamma: float = DEFAULT_GAMMA,
     top: int | None = None,
@@ -66,6 +197,7 @@ def inverse_spectrum(
     allow_floppy: bool = False,
     zero_rtol: float = ZERO_MODE_RTOL,
     seed: int = 0,
+    max_residues: int | None = None,
 ) -> Spectrum:
     """Largest inverse eigenvalues ``1 / lambda`` of the nonzero ANM modes.
 
@@ -97,6 +229,9 @@ def inverse_spectrum(
         Zero-mode tolerance relative to the largest eigenvalue.
     seed : int
         Start vectors of the iterative solver.
+    max_residues : int, optional
+        Refuse larger structures (:class:`TooLargeError`); structures whose solver would need
+        more than :data:`MEMORY_SHARE` of the machine's memory are refused in any case.
 
     Returns
     -------
@@ -113,50 +248,26 @@ def inverse_spectrum(
         Fewer than four residues, NaN coordinates, ``top`` larger than the number of modes.
     """
     started = time.perf_counter()
-    if isinstance(structure_or_coords, Structure):
-        coords = structure_or_coords.coords
-        label = name or structure_or_coords.entry_id
-        n_chains = structure_or_coords.n_chains
-    else:
-        coords = np.asarray(structure_or_coords, dtype=np.float64)
-        label = name or "coords"
-        n_chains = None
-    if coords.ndim != 2 or coords.shape[1] != 3:
-        raise EnmspecError(f"{label}: coordinates must have shape (n, 3), got {coords.shape}")
-    n_res = coords.shape[0]
-    if n_res < MIN_RESIDUES:
-        raise StructureError(f"{label}: {n_res} residue(s); an elastic network needs at least {MIN_RESIDUES}")
-    if not np.isfinite(coords).all():
-        raise StructureError(f"{label}: NaN or infinite coordinates")
+    coords, label, n_chains = _coords_of(structure_or_coords, name)
     if not (isinstance(zero_rtol, float) and 0 < zero_rtol < 1e-3):
         raise ValueError(f"zero_rtol must be a float in (0, 1e-3), got {zero_rtol!r}")
+    n_res = coords.shape[0]
     n_dof = 3 * n_res
     try:
         wanted = _wanted_modes(n_dof, top, fraction)
     except ValueError as exc:
         raise EnmspecError(f"{label}: {exc} ({n_dof - RIGID_BODY_MODES} nonzero modes)") from None
     chosen = _choose_solver(solver_for_device(solver, device), n_dof, wanted)
+    check_size(label, n_res, chosen, max_residues=max_residues)
 
     hessian = anm_hessian(coords, cutoff=cutoff, gamma=gamma)
-    modes: LowestModes
-    if chosen == "sliced":
-        modes = sliced_eigenvalues(hessian, wanted, zero_rtol=zero_rtol, seed=seed)
-    elif chosen == "torch":
-        modes = torch_eigenvalues(hessian, device=device)
-    else:
-        modes = dense_eigenvalues(hessian)
-    lam = modes.eigenvalues
-    threshold = zero_rtol * modes.lambda_max
-    n_zero = int(np.sum(lam < threshold))
-    if n_zero > RIGID_BODY_MODES and not allow_floppy:
-        raise FloppyNetworkError(label, n_zero, cutoff)
-    if n_zero < RIGID_BODY_MODES:
-        raise EnmspecError(
-            f"{label}: only {n_zero} zero modes found (6 expected); the Hessian is not a valid "
-            f"elastic network or zero_rtol={zero_rtol:g} is too small"
-        )
+    isolated = _isolated_residues(hessian)
+    if isolated and (not allow_floppy or isolated == n_res):
+        raise FloppyNetworkError(label, min(n_dof, RIGID_BODY_MODES + 3 * isolated), cutoff, isolated)
+    modes = _lowest_modes(hessian, chosen, wanted, zero_rtol=zero_rtol, seed=seed, device=device)
+    n_zero = _count_zero_modes(label, modes, zero_rtol=zero_rtol, cutoff=cutoff, allow_floppy=allow_floppy)
     n_modes = n_dof - n_zero
-    nonzero = lam[n_zero:]
+    nonzero = modes.eigenvalues[n_zero:]
     if wanted is None:
         keep = n_modes
     elif fraction is not None:
@@ -217,6 +328,9 @@ class AnalysisSettings:
     device : str, optional
         Torch device of the ``torch`` solver; not part of a batch's identity (a batch begun
         on the CPU may be resumed on a GPU).
+    max_residues : int, optional
+        Refuse structures with more residues (a batch records them as failed); not part of a
+        batch's identity.
     """
 
     cutoff: float = DEFAULT_CUTOFF
@@ -228,6 +342,7 @@ class AnalysisSettings:
     allow_floppy: bool = False
     chains: str | None = None
     device: str | None = None
+    max_residues: int | None = None
 
     def __post_init__(self) -> None:
         top, fraction = check_top_or_fraction(self.top, self.fraction, default_fraction=PAPER_FRACTION)
@@ -243,6 +358,8 @@ class AnalysisSettings:
         check_scalar(self.allow_floppy, "allow_floppy", bool)
         if self.chains is not None:
             check_scalar(self.chains, "chains", str)
+        if self.max_residues is not None:
+            check_scalar(self.max_residues, "max_residues", int, interval=Interval(MIN_RESIDUES))
         solver_for_device(self.solver, self.device)
         critical_value(2, self.alpha)  # validates alpha
 
@@ -299,6 +416,7 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings | None
             solver=settings.solver,
             device=settings.device,
             allow_floppy=settings.allow_floppy,
+            max_residues=settings.max_residues,
         )
         fit = fit_power_law(spectrum.values, alpha=settings.alpha)
     except ValueError as exc:
