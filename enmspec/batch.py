@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compare import meta as keys
 from compare.batchdir import SPECTRUM_COLUMN, BatchFolder, spectrum_key
@@ -23,6 +24,11 @@ from enmspec.eigen import torch_device
 from enmspec.errors import FloppyNetworkError
 from enmspec.spectrum import AnalysisSettings, analyze_structure
 from enmspec.structure import example_structures, strip_suffixes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from enmspec.fetch import FetchSettings
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +142,10 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
 
 
 def describe_failure(exc: BaseException, path: Path) -> str:
-    """One line for a failed entry: the message, with the exception's type unless it is an
-    input error, and the file's name when the message does not already give it.
+    """One line for a failed entry.
+
+    The message, with the exception's type unless it is an input error, and the file's name
+    when the message does not already give it.
 
     Parameters
     ----------
@@ -202,7 +210,9 @@ def _fetch_failure_row(id_list: Path, entry: str, reason: str) -> dict:
     return row
 
 
-def _resolve_inputs(inputs, cache, fetch_settings, progress) -> tuple[list[Path], list[dict]]:
+def _resolve_inputs(
+    inputs: list, cache: str | os.PathLike | None, fetch_settings: FetchSettings | None, progress: bool
+) -> tuple[list[Path], list[dict]]:
     """Structure paths from files, folders and id lists (``*.txt``: fetched into ``cache``)."""
     paths: list[Path] = []
     failures: list[dict] = []
@@ -306,12 +316,12 @@ def run_batch(
     settings: AnalysisSettings | None = None,
     jobs: int | None = None,
     cache: str | os.PathLike | None = None,
-    fetch_settings=None,
+    fetch_settings: FetchSettings | None = None,
     scheduler: str | None = None,
     write_csv: bool = False,
     progress: bool = False,
     on_row: Callable[[dict], None] | None = None,
-):
+) -> pd.DataFrame:
     """Fit every structure of ``inputs`` in parallel; resumable; returns the results table.
 
     Parameters
@@ -394,7 +404,16 @@ def _prepare_folder(folder: BatchFolder) -> None:
         raise InputError(f"{folder.root}: the output folder is not writable")
 
 
-def _compute(plan, recorded, folder, settings, jobs, scheduler, progress, on_row) -> None:
+def _compute(
+    plan: BatchPlan,
+    recorded: dict,
+    folder: BatchFolder,
+    settings: AnalysisSettings,
+    jobs: int,
+    scheduler: str | None,
+    progress: bool,
+    on_row: Callable[[dict], None] | None,
+) -> None:
     bar = None
     if progress and plan.todo:
         from tqdm import tqdm
@@ -422,7 +441,7 @@ def _compute(plan, recorded, folder, settings, jobs, scheduler, progress, on_row
             bar.close()
 
 
-def _write_results(folder: BatchFolder, plan: BatchPlan, recorded: dict, write_csv: bool):
+def _write_results(folder: BatchFolder, plan: BatchPlan, recorded: dict, write_csv: bool) -> pd.DataFrame:
     import pandas as pd
 
     from compare.summary import summarize

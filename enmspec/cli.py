@@ -9,6 +9,7 @@ from pathlib import Path
 
 from compare.batchdir import RESULTS_NAME
 from compare.errors import InputError
+from compare.powerlaw import PowerLawFit
 from compare.shell import EXIT_FAILURE, EXIT_OK, ArgumentParser, add_common_options, main_for
 from compare.summary import summarize
 from enmspec.batch import GPU_JOBS, example_inputs, run_batch
@@ -62,6 +63,12 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``enmspec`` parser (``spectrum``, ``select``, ``fetch``, ``batch``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = ArgumentParser(
         prog="enmspec", description="ANM inverse spectra of proteins and their power laws."
     )
@@ -147,8 +154,23 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
     )
 
 
-def row_cells(entry, n_residues, n_modes, fit) -> tuple:
-    """The cells of one Table 11 row; ``fit`` has k, d_ks, d_c, is_power_law, beta, sigma, s."""
+def row_cells(entry: str, n_residues: int, n_modes: int, fit: PowerLawFit | tuple) -> tuple:
+    """The cells of one Table 11 row.
+
+    Parameters
+    ----------
+    entry : str
+        The structure's id.
+    n_residues, n_modes : int
+        Its residues and nonzero modes.
+    fit : PowerLawFit or row
+        Anything with ``k, d_ks, d_c, is_power_law, beta, sigma, s``.
+
+    Returns
+    -------
+    tuple
+        Nine cells, as :data:`TABLE_HEADER`.
+    """
     verdict = "power law" if fit.is_power_law else "no power law"
     return (
         entry,
@@ -163,7 +185,18 @@ def row_cells(entry, n_residues, n_modes, fit) -> tuple:
     )
 
 
-def format_row(cells) -> str:
+def format_row(cells: tuple) -> str:
+    """Nine cells as one fixed-width line.
+
+    Parameters
+    ----------
+    cells : tuple
+        As :func:`row_cells` gives.
+
+    Returns
+    -------
+    str
+    """
     widths = (8, 6, 8, 6, 8, 8, 15, 15, 7)
     return "  ".join(
         str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))

@@ -19,6 +19,7 @@ Three interchangeable solvers return the ``count`` smallest eigenvalues, ascendi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sl
@@ -26,6 +27,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 from enmspec.errors import ConvergenceError, EnmspecError
+
+if TYPE_CHECKING:
+    import torch
 
 #: Relative residual ``||Op u - theta u|| / |theta|`` every kept shift-invert Ritz pair must reach.
 SLICE_TOL = 1e-10
@@ -64,8 +68,19 @@ class LowestModes:
     n_solves: int = 0
 
 
-def dense_eigenvalues(hessian) -> LowestModes:
-    """All eigenvalues by LAPACK (``dsyevd`` via :func:`scipy.linalg.eigh`)."""
+def dense_eigenvalues(hessian: sp.spmatrix | np.ndarray) -> LowestModes:
+    """All eigenvalues by LAPACK (``dsyevd`` via :func:`scipy.linalg.eigh`).
+
+    Parameters
+    ----------
+    hessian : sparse matrix or ndarray, shape (3n, 3n), float64
+        The symmetric ANM Hessian.
+
+    Returns
+    -------
+    LowestModes
+        Every eigenvalue, ascending.
+    """
     matrix = hessian.toarray() if sp.issparse(hessian) else np.asarray(hessian, dtype=np.float64)
     w = sl.eigh(matrix, eigvals_only=True, driver="evd", overwrite_a=True, check_finite=False)
     return LowestModes(eigenvalues=w, lambda_max=float(w[-1]), solver="dense")
@@ -80,7 +95,7 @@ def solver_for_device(solver: str, device: str | None) -> str:
     raise ValueError(f"device={device!r} needs solver 'torch' (or 'auto'), got {solver!r}")
 
 
-def torch_device(device: str | None = None):
+def torch_device(device: str | None = None) -> torch.device:
     """``torch.device`` for ``device`` (default: CUDA when torch sees a GPU, else the CPU).
 
     A device torch cannot use is an :class:`EnmspecError` naming it, not a silent fall back
@@ -106,8 +121,21 @@ def torch_device(device: str | None = None):
     return target
 
 
-def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
-    """All eigenvalues by :func:`torch.linalg.eigvalsh` in float64 on :func:`torch_device`."""
+def torch_eigenvalues(hessian: sp.spmatrix | np.ndarray, *, device: str | None = None) -> LowestModes:
+    """All eigenvalues by :func:`torch.linalg.eigvalsh` in float64 on :func:`torch_device`.
+
+    Parameters
+    ----------
+    hessian : sparse matrix or ndarray, shape (3n, 3n), float64
+        The symmetric ANM Hessian.
+    device : str, optional
+        Torch device (default: CUDA when torch sees a GPU).
+
+    Returns
+    -------
+    LowestModes
+        Every eigenvalue, ascending.
+    """
     import torch
 
     target = torch_device(device)
@@ -116,7 +144,9 @@ def torch_eigenvalues(hessian, *, device: str | None = None) -> LowestModes:
     return LowestModes(eigenvalues=w.astype(np.float64), lambda_max=float(w[-1]), solver="torch")
 
 
-def largest_eigenvalue(hessian, rng: np.random.Generator, *, steps: int = 40) -> float:
+def largest_eigenvalue(
+    hessian: sp.spmatrix | np.ndarray, rng: np.random.Generator, *, steps: int = 40
+) -> float:
     """The largest eigenvalue of a symmetric matrix, from a short Lanczos run.
 
     ``steps`` Lanczos steps with full reorthogonalisation; the largest Ritz value is a lower
@@ -201,7 +231,7 @@ class _Slice:
 
 
 def sliced_eigenvalues(
-    hessian,
+    hessian: sp.spmatrix,
     count: int,
     *,
     zero_rtol: float,

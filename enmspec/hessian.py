@@ -10,7 +10,7 @@ DEFAULT_CUTOFF = 9.0
 DEFAULT_GAMMA = 1.0
 
 
-def _check_coords(coords) -> np.ndarray:
+def _check_coords(coords: np.ndarray) -> np.ndarray:
     xyz = np.asarray(coords, dtype=np.float64)
     if xyz.ndim != 2 or xyz.shape[1] != 3:
         raise ValueError(f"coords: expected shape (n, 3), got {xyz.shape}")
@@ -20,7 +20,7 @@ def _check_coords(coords) -> np.ndarray:
     return xyz
 
 
-def contact_pairs(coords, *, cutoff: float = DEFAULT_CUTOFF) -> tuple[np.ndarray, np.ndarray]:
+def contact_pairs(coords: np.ndarray, *, cutoff: float = DEFAULT_CUTOFF) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of nodes closer than ``cutoff`` (inclusive), found with a KD-tree.
 
     Parameters
@@ -51,7 +51,9 @@ def contact_pairs(coords, *, cutoff: float = DEFAULT_CUTOFF) -> tuple[np.ndarray
     return pairs[order], dist2[order]
 
 
-def anm_hessian(coords, *, cutoff: float = DEFAULT_CUTOFF, gamma: float = DEFAULT_GAMMA) -> sp.csr_matrix:
+def anm_hessian(
+    coords: np.ndarray, *, cutoff: float = DEFAULT_CUTOFF, gamma: float = DEFAULT_GAMMA
+) -> sp.csr_matrix:
     """ANM Hessian of a set of nodes joined by equal springs within ``cutoff``.
 
     Off-diagonal block ``H_ij = -gamma / s_ij^2 * d_ij d_ij^T`` (``d_ij = r_j - r_i``)

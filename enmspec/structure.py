@@ -10,19 +10,28 @@ when a batch reads thousands of entries.
 from __future__ import annotations
 
 import gzip
+import html
 import os
 import re
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from enmspec.errors import StructureError
 
+if TYPE_CHECKING:
+    import gemmi
+
 _PDB_SUFFIXES = (".pdb", ".ent", ".pdb1")
 _CIF_SUFFIXES = (".cif", ".mmcif")
+#: The two rules for which residues are the protein (see :class:`Structure`).
+RULE_SEQUENCE = "sequence records"
+RULE_TABLE = "residue table"
 _ID_IN_NAME = re.compile(r"^(?:pdb)?([0-9][a-z0-9]{3})(?:[._-]|$)", re.IGNORECASE)
 
 
@@ -46,6 +55,10 @@ class Structure:
         Three-letter residue names.
     source : str
         The file read.
+    polymer_rule : {"sequence records", "residue table"}
+        How residues were judged part of the protein: by the file's own sequence records
+        (SEQRES/MODRES, ``_entity_poly_seq``), or, for files without them, by gemmi's table of
+        amino-acid names.
     """
 
     entry_id: str
@@ -55,9 +68,20 @@ class Structure:
     insertion_codes: np.ndarray
     residue_names: np.ndarray
     source: str = ""
+    polymer_rule: str = RULE_TABLE
 
     def __len__(self) -> int:
         return int(self.coords.shape[0])
+
+    def __repr__(self) -> str:
+        """One line: id, residues, chains and the file."""
+        return (
+            f"Structure({self.entry_id!r}, {len(self)} residues, {self.n_chains} chains, "
+            f"source={self.source!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<code>{html.escape(repr(self))}</code>"
 
     @property
     def n_chains(self) -> int:
@@ -112,7 +136,7 @@ def _entry_id_from(path: Path, header_id: str) -> str:
     return match.group(1).upper() if match else stem
 
 
-def _format_of(path: Path):
+def _format_of(path: Path) -> gemmi.CoorFormat:
     import gemmi
 
     name = path.name.lower()
@@ -125,7 +149,8 @@ def _format_of(path: Path):
     return gemmi.CoorFormat.Detect
 
 
-def _check_readable(path: Path) -> None:
+def _check_readable(path: Path, tail_size: int = 4096) -> bytes:
+    """Check the file exists, is not empty and (gzip) decompresses whole; returns its last bytes."""
     if not path.exists():
         raise StructureError(f"{path}: no such file")
     if not path.is_file():
@@ -133,15 +158,20 @@ def _check_readable(path: Path) -> None:
     if path.stat().st_size == 0:
         raise StructureError(f"{path}: the file is empty")
     if path.name.lower().endswith(".gz"):
+        tail = b""
         try:
             with gzip.open(path, "rb") as fh:
-                while fh.read(1 << 20):
-                    pass
+                while chunk := fh.read(1 << 20):
+                    tail = (tail + chunk)[-tail_size:]
         except (OSError, EOFError, zlib.error) as exc:
             raise StructureError(f"{path}: corrupt or truncated gzip file ({exc})") from None
+        return tail
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - tail_size))
+        return fh.read()
 
 
-def _wanted_chains(chains, present: set[str]) -> set[str] | None:
+def _wanted_chains(chains: str | Sequence[str] | None, present: set[str]) -> set[str] | None:
     """``"AB"`` means chains A and B unless a chain is literally named ``"AB"`` (mmCIF)."""
     if chains is None:
         return None
@@ -150,7 +180,7 @@ def _wanted_chains(chains, present: set[str]) -> set[str] | None:
     return {str(c) for c in chains}
 
 
-def load_structure(path: str | os.PathLike, chains=None) -> Structure:
+def load_structure(path: str | os.PathLike, chains: str | Sequence[str] | None = None) -> Structure:
     """Read the protein C-alpha atoms of the first model of a PDB or mmCIF file.
 
     Parameters
@@ -174,80 +204,24 @@ def load_structure(path: str | os.PathLike, chains=None) -> Structure:
 
     Notes
     -----
-    One node per residue: residues are amino acids by gemmi's residue table (standard and
-    modified, e.g. MSE), each contributing its C-alpha atom. Alternate locations: the
-    C-alpha of highest occupancy, the first one on ties; residues sharing a number with
+    One node per residue. Which residues are the protein: where the file has sequence records
+    (SEQRES and MODRES in PDB files, ``_entity_poly_seq`` in mmCIF), every residue that they
+    place in a peptide polymer, whatever its name (a modified amino acid with an unusual code
+    counts; a ligand or a calcium ion with an atom named CA does not); without them, the
+    residues that gemmi's table knows as amino acids (standard and modified, e.g. MSE).
+    :attr:`Structure.polymer_rule` says which rule applied. Alternate locations: the C-alpha
+    of highest occupancy, the first one on ties; residues sharing a number with
     alternate-location atoms (microheterogeneity) are one residue, resolved the same way.
     """
-    import gemmi
-
     path = Path(path)
-    _check_readable(path)
-    try:
-        st = gemmi.read_structure(str(path), format=_format_of(path))
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise StructureError(f"{path}: not a readable PDB or mmCIF file ({exc})") from None
-    if len(st) == 0 or not any(len(ch) for ch in st[0]):
-        raise StructureError(f"{path}: no atoms found; not a PDB or mmCIF structure?")
+    st = _read(path)
     header_id = st.info["_entry.id"] if "_entry.id" in st.info else ""
     entry_id = _entry_id_from(path, header_id)
-
     wanted = _wanted_chains(chains, {c.name for c in st[0]})
-
-    # (chain, number, icode) -> [name, x, y, z, occupancy, has_altloc]; dict keeps file order.
-    found: dict[tuple[str, int, str], list] = {}
-    is_amino_acid: dict[str, bool] = {}
-    # gemmi copies the atoms named CA (first model) in C++; Python then sees ~1 atom a residue.
-    calpha = gemmi.Selection("/*/*/*/CA").copy_structure_selection(st)
-    for chain in calpha[0] if len(calpha) else []:
-        if wanted is not None and chain.name not in wanted:
-            continue
-        for res in chain:
-            name = res.name
-            if name not in is_amino_acid:
-                info = gemmi.find_tabulated_residue(name)
-                is_amino_acid[name] = info is not None and info.is_amino_acid()
-            if not is_amino_acid[name]:
-                continue
-            key = (chain.name, int(res.seqid.num), res.seqid.icode.strip())
-            best = None
-            altlocs = []
-            for atom in res:
-                if atom.name != "CA" or atom.element.name not in ("C", "X"):
-                    continue
-                altlocs.append(atom.altloc)
-                if best is None or atom.occ > best.occ:
-                    best = atom
-            if best is None:
-                continue
-            if len(altlocs) > 1 and ("\0" in altlocs or len(set(altlocs)) < len(altlocs)):
-                raise StructureError(
-                    f"{path}: residue {res.name} {key[0]}:{key[1]}{key[2]} appears twice in the "
-                    f"first model ({len(altlocs)} C-alpha atoms without distinct alternate locations)"
-                )
-            pos = best.pos
-            record = [res.name, pos.x, pos.y, pos.z, best.occ, best.has_altloc()]
-            previous = found.get(key)
-            if previous is None:
-                found[key] = record
-            elif previous[5] and record[5]:
-                if record[4] > previous[4]:
-                    found[key] = record
-            else:
-                raise StructureError(
-                    f"{path}: residue {previous[0]} {key[0]}:{key[1]}{key[2]} appears twice in the "
-                    f"first model (duplicate residue records)"
-                )
+    is_protein, rule = _protein_rule(st)
+    found = _calpha_records(path, st, wanted, is_protein)
     if not found:
-        if wanted is not None:
-            have = sorted({c.name for c in st[0]})
-            raise StructureError(
-                f"{path}: no protein C-alpha atoms in chain(s) {sorted(wanted)} (chains present: {have})"
-            )
-        n_residues = sum(len(chain) for chain in st[0])
-        raise StructureError(
-            f"{path}: no protein C-alpha atoms (only {n_residues} water, ligand or nucleic-acid residues)"
-        )
+        _raise_none_found(path, st, wanted)
     keys = list(found)
     records = list(found.values())
     coords = np.array([r[1:4] for r in records], dtype=np.float64)
@@ -266,4 +240,142 @@ def load_structure(path: str | os.PathLike, chains=None) -> Structure:
         insertion_codes=np.array([k[2] for k in keys], dtype=str),
         residue_names=np.array([r[0] for r in records], dtype=str),
         source=str(path),
+        polymer_rule=rule,
+    )
+
+
+def _read(path: Path) -> gemmi.Structure:
+    """Parse with gemmi after checking that the file is whole; entities set up."""
+    import gemmi
+
+    _check_complete(path, _check_readable(path))
+    try:
+        st = gemmi.read_structure(str(path), format=_format_of(path))
+    except (RuntimeError, ValueError, OSError, IndexError) as exc:
+        message = " ".join(str(exc).split())
+        raise StructureError(f"{path}: not a readable PDB or mmCIF file ({message})") from None
+    if len(st) == 0 or not any(len(ch) for ch in st[0]):
+        raise StructureError(f"{path}: no atoms found; not a PDB or mmCIF structure?")
+    st.setup_entities()
+    return st
+
+
+def _check_complete(path: Path, tail: bytes) -> None:
+    """Refuse a plain-text file cut short.
+
+    An unfinished last line, or a PDB archive file (one with a HEADER record) without its END
+    record, is a file cut in the middle; ``tail`` is its last few kilobytes.
+    """
+    if not tail.strip():
+        return
+    if not tail.endswith((b"\n", b"\r")):
+        last = tail.rsplit(b"\n", 1)[-1][:40].decode("ascii", "replace")
+        raise StructureError(f"{path}: truncated: the last record is incomplete ({last!r} has no line end)")
+    if _format_of(path).name != "Pdb":
+        return
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    if lines and lines[-1][:6].strip() not in (b"END", b"ENDMDL", b"MASTER", b"CONECT", b"TER"):
+        head = _first_bytes(path)
+        if head.startswith(b"HEADER"):
+            raise StructureError(
+                f"{path}: truncated: a PDB entry ends with an END record, this file stops at "
+                f"{lines[-1][:30].decode('ascii', 'replace')!r}"
+            )
+
+
+def _first_bytes(path: Path, n: int = 6) -> bytes:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _protein_rule(st: gemmi.Structure) -> tuple[Callable[[gemmi.Residue], bool], str]:
+    """Which residues are the protein: by the file's sequence records when it has them."""
+    import gemmi
+
+    peptide = (gemmi.PolymerType.PeptideL, gemmi.PolymerType.PeptideD)
+    subchains = {
+        sub
+        for entity in st.entities
+        if entity.entity_type == gemmi.EntityType.Polymer and entity.polymer_type in peptide
+        if entity.full_sequence
+        for sub in entity.subchains
+    }
+    if subchains:
+        polymer = gemmi.EntityType.Polymer
+        return (lambda res: res.entity_type == polymer and res.subchain in subchains), RULE_SEQUENCE
+    table: dict[str, bool] = {}
+
+    def is_amino_acid(res: gemmi.Residue) -> bool:
+        name = res.name
+        if name not in table:
+            info = gemmi.find_tabulated_residue(name)
+            table[name] = info is not None and info.is_amino_acid()
+        return table[name]
+
+    return is_amino_acid, RULE_TABLE
+
+
+def _best_calpha(path: Path, res: gemmi.Residue, key: tuple) -> gemmi.Atom | None:
+    """The C-alpha of highest occupancy; two without distinct alternate locations is an error."""
+    best = None
+    altlocs = []
+    for atom in res:
+        if atom.name != "CA" or atom.element.name not in ("C", "X"):
+            continue
+        altlocs.append(atom.altloc)
+        if best is None or atom.occ > best.occ:
+            best = atom
+    if best is not None and len(altlocs) > 1 and ("\0" in altlocs or len(set(altlocs)) < len(altlocs)):
+        raise StructureError(
+            f"{path}: residue {res.name} {key[0]}:{key[1]}{key[2]} appears twice in the "
+            f"first model ({len(altlocs)} C-alpha atoms without distinct alternate locations)"
+        )
+    return best
+
+
+def _calpha_records(
+    path: Path, st: gemmi.Structure, wanted: set[str] | None, is_protein: Callable[[gemmi.Residue], bool]
+) -> dict[tuple[str, int, str], list]:
+    """(chain, number, icode) -> [name, x, y, z, occupancy, has_altloc], in file order."""
+    import gemmi
+
+    found: dict[tuple[str, int, str], list] = {}
+    # gemmi copies the atoms named CA (first model) in C++; Python then sees ~1 atom a residue.
+    calpha = gemmi.Selection("/*/*/*/CA").copy_structure_selection(st)
+    for chain in calpha[0] if len(calpha) else []:
+        if wanted is not None and chain.name not in wanted:
+            continue
+        for res in chain:
+            if not is_protein(res):
+                continue
+            key = (chain.name, int(res.seqid.num), res.seqid.icode.strip())
+            best = _best_calpha(path, res, key)
+            if best is None:
+                continue
+            pos = best.pos
+            record = [res.name, pos.x, pos.y, pos.z, best.occ, best.has_altloc()]
+            previous = found.get(key)
+            if previous is None:
+                found[key] = record
+            elif previous[5] and record[5]:
+                if record[4] > previous[4]:
+                    found[key] = record
+            else:
+                raise StructureError(
+                    f"{path}: residue {previous[0]} {key[0]}:{key[1]}{key[2]} appears twice in the "
+                    f"first model (duplicate residue records)"
+                )
+    return found
+
+
+def _raise_none_found(path: Path, st: gemmi.Structure, wanted: set[str] | None) -> None:
+    if wanted is not None:
+        have = sorted({c.name for c in st[0]})
+        raise StructureError(
+            f"{path}: no protein C-alpha atoms in chain(s) {sorted(wanted)} (chains present: {have})"
+        )
+    n_residues = sum(len(chain) for chain in st[0])
+    raise StructureError(
+        f"{path}: no protein C-alpha atoms (only {n_residues} water, ligand or nucleic-acid residues)"
     )
