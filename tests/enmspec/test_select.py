@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import socket
+import struct
 from pathlib import Path
 
 import pytest
 
-from enmspec.errors import FetchError
+from compare.errors import RuntimeFailure
+from enmspec.errors import EnmspecError, FetchError
 from enmspec.fetch import FetchSettings, SelectCriteria, build_query, select
 
 SHARED_QUERY = Path(__file__).resolve().parents[3] / "shared" / "rcsb" / "paper_set_query.json"
@@ -20,12 +24,14 @@ HITS = ["4HHB_1", "1PWC_1", "4HHB_2", "3HSY_1", "1A28_1", "19HC_1", "1HVR_1"]
 class SearchServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, hits, failures=0, status_first=None):
+    def __init__(self, hits, failures=0, status_first=None, broken=0, answer=None):
         super().__init__(("127.0.0.1", 0), SearchHandler)
         self.hits = hits
         self.bodies = []
         self.failures = failures
         self.status_first = status_first
+        self.broken = broken  # first requests answered with headers, part of the body, a reset
+        self.answer = answer  # a fixed JSON answer instead of the hits
 
 
 class SearchHandler(http.server.BaseHTTPRequestHandler):
@@ -39,6 +45,19 @@ class SearchHandler(http.server.BaseHTTPRequestHandler):
         if server.failures:
             server.failures -= 1
             return self.send(server.status_first or 503, b"busy", {"Retry-After": "0"})
+        if server.broken:
+            server.broken -= 1
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"query_id": "x", "result_')
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            os.close(self.connection.detach())  # a reset, no FIN first
+            self.close_connection = True
+            return
+        if server.answer is not None:
+            return self.send(200, json.dumps(server.answer).encode())
         if not server.hits:
             return self.send(204, b"")
         page = body["request_options"]["paginate"]
@@ -136,3 +155,44 @@ def test_cli_select(search_server, tmp_path, capsys):
     assert "6 entries (7 hits)" in capsys.readouterr().out
     assert main(["select", "--out", str(out), "--url", url, "--identity", "40"]) == 2
     assert "identity must be one of" in capsys.readouterr().err
+
+
+def test_a_connection_broken_mid_answer_is_retried(search_server):
+    server, url = search_server(HITS[:3], broken=2)
+    assert select(url=url, settings=FAST).ids == ("4HHB", "1PWC")
+    assert len(server.bodies) == 3
+
+
+def test_always_broken_is_a_runtime_failure(search_server):
+    server, url = search_server(HITS, broken=10)
+    with pytest.raises(FetchError, match="connection broken mid-download .*gave up after 3 attempts") as info:
+        select(url=url, settings=FAST)
+    assert isinstance(info.value, RuntimeFailure) and not isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("answer", [[1, 2], {"result_set": [{"score": 1}]}, {"group_by_count": "many"}])
+def test_an_answer_of_another_shape_is_a_fetch_error(search_server, answer):
+    server, url = search_server(HITS, answer=answer)
+    with pytest.raises(FetchError, match="unexpected answer"):
+        select(url=url, settings=FAST)
+
+
+def test_duplicates_across_pages_kept_once_in_rank_order(search_server):
+    hits = ["2AAA_1", "1BBB_1", "2AAA_2", "3CCC_1", "1BBB_3", "2AAA_3", "4DDD_1"]
+    server, url = search_server(hits)
+    result = select(SelectCriteria(rows=2), url=url, settings=FAST)
+    assert result.ids == ("2AAA", "1BBB", "3CCC", "4DDD") and result.n_hits == 7
+
+
+def test_a_url_that_is_not_http_is_an_input_error():
+    with pytest.raises(EnmspecError, match="not an http"):
+        select(url="search.rcsb.org/query", settings=FAST)
+
+
+def test_cli_select_exit_status_1_on_a_failing_server(search_server, tmp_path, capsys):
+    from enmspec.cli import main
+
+    server, url = search_server(HITS, failures=10)
+    out = tmp_path / "ids.txt"
+    assert main(["select", "--out", str(out), "--url", url, "--timeout", "2"]) == 1
+    assert "HTTP 503" in capsys.readouterr().err and not out.exists()
