@@ -1,5 +1,7 @@
-"""Lazy re-exports for package ``__init__`` modules (PEP 562), so that importing a package
-loads only what is used."""
+"""Lazy re-exports for package ``__init__`` modules (PEP 562).
+
+Importing a package then loads only what is used.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def lazy_exports(
         ``(__getattr__, __dir__)``, to be bound at the package's top level.
     """
 
-    def __getattr__(name: str):
+    def __getattr__(name: str) -> object:
         try:
             module = exports[name]
         except KeyError:

@@ -17,15 +17,18 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compare.errors import InputError
 from compare.files import atomic_path, atomic_write_text, read_jsonl
 from compare.spectrum import SUFFIX
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULTS_NAME = "results.parquet"
 CSV_NAME = "results.csv"
@@ -102,32 +105,68 @@ class BatchFolder:
 
     @property
     def results(self) -> Path:
-        """``results.parquet``."""
+        """``results.parquet``.
+
+        Returns
+        -------
+        pathlib.Path
+            The file inside :attr:`root`.
+        """
         return self.root / RESULTS_NAME
 
     @property
     def csv(self) -> Path:
-        """``results.csv``."""
+        """``results.csv``.
+
+        Returns
+        -------
+        pathlib.Path
+            The file inside :attr:`root`.
+        """
         return self.root / CSV_NAME
 
     @property
     def journal(self) -> Path:
-        """``rows.jsonl``."""
+        """``rows.jsonl``.
+
+        Returns
+        -------
+        pathlib.Path
+            The file inside :attr:`root`.
+        """
         return self.root / JOURNAL_NAME
 
     @property
     def settings(self) -> Path:
-        """``settings.json``."""
+        """``settings.json``.
+
+        Returns
+        -------
+        pathlib.Path
+            The file inside :attr:`root`.
+        """
         return self.root / SETTINGS_NAME
 
     @property
     def summary(self) -> Path:
-        """``summary.json``."""
+        """``summary.json``.
+
+        Returns
+        -------
+        pathlib.Path
+            The file inside :attr:`root`.
+        """
         return self.root / SUMMARY_NAME
 
     @property
     def spectra(self) -> Path:
-        """``spectra/``."""
+        """``spectra/``.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder inside :attr:`root`.
+        """
         return self.root / SPECTRA_DIR
 
     def is_batch(self) -> bool:
@@ -198,7 +237,7 @@ class BatchFolder:
                 fh.truncate(data.rfind(b"\n") + 1)
 
     @contextmanager
-    def appending(self) -> Iterator[Any]:
+    def appending(self) -> Iterator[Callable[[dict], None]]:
         """The journal opened for appending; ``append(row)`` writes one row and syncs it.
 
         Yields
@@ -263,7 +302,7 @@ class BatchFolder:
                 return self.spectra / f"{name.lower()}{SUFFIX}"
         return None
 
-    def write_table(self, table: Any, *, csv: bool = False) -> None:
+    def write_table(self, table: pd.DataFrame, *, csv: bool = False) -> None:
         """Write ``results.parquet`` (and ``results.csv``) atomically.
 
         Parameters
@@ -291,13 +330,14 @@ class BatchFolder:
 
 
 def _entry_stem(path: str) -> str:
+    """The file name without folder, ``.gz`` and the last suffix."""
     base = Path(path).name
     if base.lower().endswith(".gz"):
         base = base[:-3]
     return os.path.splitext(base)[0]
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """pandas/numpy scalars and missing values -> plain Python (None for missing)."""
     if value is None:
         return None

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_report_parser(sub) -> None:
+def _add_report_parser(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser(
         "report",
         help="fit many spectra and write an HTML + Markdown report with tables (CSV) and figures",

@@ -48,7 +48,9 @@ class ConvergenceError(RuntimeFailure):
         return (_rebuild_convergence_error, state)
 
 
-def _rebuild_convergence_error(cls, message: str, n_converged: int, products: int, steps: int):
+def _rebuild_convergence_error(
+    cls: type[ConvergenceError], message: str, n_converged: int, products: int, steps: int
+) -> ConvergenceError:
     return cls(message, n_converged=n_converged, products=products, steps=steps)
 
 

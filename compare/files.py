@@ -18,7 +18,7 @@ from pathlib import Path
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write to; renamed to ``path`` when the block succeeds.
+    r"""A temporary path beside ``path`` to write to; renamed to ``path`` when the block succeeds.
 
     The parent folder is created. On an exception the temporary file is removed and the
     exception propagates; ``path`` is untouched. The file gets the permissions of a normal
@@ -58,7 +58,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-def atomic_write_json(path: str | os.PathLike, record) -> Path:
+def atomic_write_json(path: str | os.PathLike, record: object) -> Path:
     """Write ``record`` as indented JSON (NaN allowed) to ``path`` atomically; returns the path."""
     return atomic_write_text(path, json.dumps(record, indent=2, allow_nan=True) + "\n")
 

@@ -17,6 +17,17 @@ def read_values(path: str | os.PathLike) -> Spectrum:
     Plain numbers are sorted descending (any order is accepted); the spectrum is named after
     the file and has kind ``"network"`` unless stated otherwise in a ``.spectrum.npz``.
 
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.spectrum.npz`` file, a ``.npy`` array, or text with one number per line (the
+        first column of a CSV; ``#`` starts a comment; a header line is skipped).
+
+    Returns
+    -------
+    Spectrum
+        Values sorted descending; ``meta["source"]`` names the file of plain numbers.
+
     Raises
     ------
     SpectrumFileError

@@ -72,13 +72,18 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize, special, stats
 
 from compare.powerlaw import fit_power_law, resolve_k
 from compare.spectrum import validate_values
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 #: The alternatives compared with the power law, in the default order.
 ALTERNATIVES: tuple[str, ...] = ("exponential", "lognormal", "truncated_power_law")
@@ -143,6 +148,22 @@ class LikelihoodRatio:
     def favours(self, *, significance: float = 0.1) -> str:
         """``"power law"``, the alternative's name, or ``"neither"`` when ``p >= significance``.
 
+        Parameters
+        ----------
+        significance : float in (0, 1)
+            The p-value below which the sign of R decides.
+
+        Returns
+        -------
+        str
+            ``"power law"`` (R > 0), :attr:`alternative` (R < 0) or ``"neither"`` (``p >=
+            significance`` or R = 0).
+
+        Raises
+        ------
+        ValueError
+            ``significance`` outside (0, 1).
+
         Examples
         --------
         >>> x = np.sort(np.random.default_rng(0).pareto(1.0, 2000) + 1.0)[::-1]
@@ -155,8 +176,14 @@ class LikelihoodRatio:
             return "neither"
         return "power law" if self.ratio > 0.0 else self.alternative
 
-    def as_dict(self) -> dict:
-        """Plain-Python dict of the fields (for JSON and tables)."""
+    def as_dict(self) -> dict[str, object]:
+        """Plain-Python dict of the fields (for JSON and tables).
+
+        Returns
+        -------
+        dict of str
+            The fields by name (``parameters`` as a dict).
+        """
         return asdict(self)
 
 
@@ -170,6 +197,25 @@ def log_scaled_upper_gamma(s: float, z: float) -> float:
     ``Gamma(s, z) = (Gamma(1 + s) - z^s) / s - z^s sum_k>=1 (-z)^k / (k! (s + k))`` on
     ``-1/2 <= s <= 0`` (``ln Gamma(1 + s)`` by its zeta series, so ``s -> 0`` loses nothing) and
     the recurrence ``G(s) = (1 - z G(s + 1)) / -s`` below it. Relative error about 1e-14.
+
+    Parameters
+    ----------
+    s : float
+        Any finite real number.
+    z : float
+        Finite, > 0.
+
+    Returns
+    -------
+    float
+        ``ln G(s, z)``.
+
+    Raises
+    ------
+    ValueError
+        ``s`` or ``z`` not finite, or ``z <= 0``.
+    ArithmeticError
+        The continued fraction did not converge.
 
     Examples
     --------
@@ -199,7 +245,7 @@ def log_scaled_upper_gamma(s: float, z: float) -> float:
 
 
 def _log_g_continued_fraction(s: float, z: float) -> float:
-    """ln G(s, z) by the modified Lentz evaluation of Legendre's continued fraction."""
+    """The logarithm ``ln G(s, z)`` by the modified Lentz evaluation of Legendre's continued fraction."""
     tiny = 1e-300
     b = z + 1.0 - s
     c = 1.0 / tiny
@@ -244,7 +290,7 @@ def _lognormal_log_normaliser(v: float) -> float:
 
 
 def _lognormal_log_pdf(theta: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """ln p(y) of the lognormal on y >= 1 in natural parameters theta = (mu/sigma^2, ln(1/sigma^2))."""
+    """Log-density ``ln p(y)`` of the lognormal on y >= 1; theta = (mu/sigma^2, ln(1/sigma^2))."""
     rho, log_kappa = float(theta[0]), float(theta[1])
     kappa = math.exp(log_kappa)
     v = rho / math.sqrt(kappa)
@@ -253,12 +299,12 @@ def _lognormal_log_pdf(theta: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _truncated_power_law_log_pdf(theta: np.ndarray, t: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """ln p(y) of y^-alpha e^(-lambda y) on y >= 1; theta = (alpha, ln lambda)."""
+    """Log-density ``ln p(y)`` of y^-alpha e^(-lambda y) on y >= 1; theta = (alpha, ln lambda)."""
     alpha, lam = float(theta[0]), math.exp(float(theta[1]))
     return -alpha * t - lam * u - log_scaled_upper_gamma(1.0 - alpha, lam)
 
 
-def _maximise(log_pdf, theta0: np.ndarray) -> tuple[np.ndarray, bool]:
+def _maximise(log_pdf: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray) -> tuple[np.ndarray, bool]:
     """Maximise the mean log-likelihood: BFGS from ``theta0``, then Newton steps to full precision.
 
     Returns the parameters and whether the Newton decrement (the gain in mean log-likelihood a
@@ -289,7 +335,7 @@ def _maximise(log_pdf, theta0: np.ndarray) -> tuple[np.ndarray, bool]:
     for _ in range(_NEWTON_STEPS):
         origin = theta
 
-        def along(z: np.ndarray, origin=origin, basis=basis) -> float:
+        def along(z: np.ndarray, origin: np.ndarray = origin, basis: np.ndarray = basis) -> float:
             return objective(origin + basis @ z)
 
         gradient, hessian = _finite_difference_derivatives(along, np.zeros(theta.size))
@@ -310,7 +356,9 @@ def _maximise(log_pdf, theta0: np.ndarray) -> tuple[np.ndarray, bool]:
     return theta, False
 
 
-def _finite_difference_derivatives(f, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _finite_difference_derivatives(
+    f: Callable[[np.ndarray], float], x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference gradient (step 1e-5, error ~1e-10) and Hessian (step 1e-4, ~1e-7)."""
     n = x.size
     eye = np.eye(n)
@@ -367,7 +415,9 @@ def _fit_alternative(
     raise ValueError(f"unknown alternative {name!r}; expected one of {ALTERNATIVES}")
 
 
-def ratio_statistics(log_p1, log_p2, *, nested: bool) -> tuple[float, float, float]:
+def ratio_statistics(
+    log_p1: npt.ArrayLike, log_p2: npt.ArrayLike, *, nested: bool
+) -> tuple[float, float, float]:
     """``(R, R / (sqrt(n) sd), p)`` of pointwise log-likelihoods, as ``powerlaw.loglikelihood_ratio``.
 
     Parameters
@@ -377,6 +427,21 @@ def ratio_statistics(log_p1, log_p2, *, nested: bool) -> tuple[float, float, flo
     nested : bool
         ``p = chi2.sf(max(-2R, 0), 1)`` (model 1 inside model 2) instead of Vuong's
         ``erfc(|R| / (sqrt(2n) sd))``.
+
+    Returns
+    -------
+    ratio : float
+        ``R = sum(log_p1 - log_p2)``.
+    normalized_ratio : float
+        ``R / (sqrt(n) sd)``, ``sd`` the population standard deviation of the differences
+        (0 when both are 0, ``+-inf`` when only ``sd`` is).
+    p_value : float
+        The nested or Vuong p-value.
+
+    Raises
+    ------
+    ValueError
+        Arrays of different shapes, empty or not 1-d, or differences not finite.
     """
     a, b = np.asarray(log_p1, dtype=np.float64), np.asarray(log_p2, dtype=np.float64)
     if a.ndim != 1 or a.shape != b.shape or a.size == 0:
@@ -401,7 +466,7 @@ def ratio_statistics(log_p1, log_p2, *, nested: bool) -> tuple[float, float, flo
 
 
 def likelihood_ratio_tests(
-    values,
+    values: npt.ArrayLike,
     *,
     k: int | None = None,
     fraction: float | None = None,
@@ -411,7 +476,7 @@ def likelihood_ratio_tests(
 
     Parameters
     ----------
-    values : array_like, shape (n,)
+    values : array_like, shape (n,), float64
         Positive, finite values sorted descending (e.g. ``Spectrum.values``).
     k : int, optional
         Use the ``k`` largest values (``x_min = x_k``). Default: all values.

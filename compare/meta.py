@@ -39,7 +39,23 @@ REPORT_COLUMNS = (DATASET, MODEL, TRAINING, SETTING, TRACE, N_RESIDUES, N_CHAINS
 
 
 class ProteinMeta(TypedDict, total=False):
-    """The shared keys of a protein spectrum's meta (written by :func:`enmspec.inverse_spectrum`)."""
+    """The shared keys of a protein spectrum's meta (written by :func:`enmspec.inverse_spectrum`).
+
+    Attributes
+    ----------
+    entry : str
+        The structure's id.
+    n_residues : int
+        C-alpha residues.
+    n_chains : int
+        Chains kept.
+    n_modes : int
+        Nonzero modes of the full spectrum.
+    n_zero : int
+        Zero modes found.
+    solver : str
+        Eigensolver used.
+    """
 
     entry: str
     n_residues: int
@@ -50,7 +66,19 @@ class ProteinMeta(TypedDict, total=False):
 
 
 class NetworkMeta(TypedDict, total=False):
-    """The shared keys of a network spectrum's meta (written by :func:`dnnspec.hessian_spectrum`)."""
+    """The shared keys of a network spectrum's meta (written by :func:`dnnspec.hessian_spectrum`).
+
+    Attributes
+    ----------
+    dataset, model, training, setting : str
+        The experiment's labels in the paper's vocabulary.
+    optimizer : str
+        Older spectra's name for the training.
+    trace : float
+        Hutchinson estimate of the Hessian's trace.
+    top_eigenvalue : float
+        The largest eigenvalue.
+    """
 
     dataset: str
     model: str

@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from compare.spectrum import validate_values
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 #: Massey (1951) large-sample coefficients c(alpha) of the one-sample KS critical value c / sqrt(K).
 MASSEY_COEFFICIENTS: dict[float, float] = {0.2: 1.07, 0.15: 1.14, 0.1: 1.22, 0.05: 1.36, 0.01: 1.63}
@@ -60,8 +64,14 @@ class PowerLawFit:
     alpha: float
     is_power_law: bool
 
-    def as_dict(self) -> dict:
-        """Plain-Python dict of the fields (for JSON and tables)."""
+    def as_dict(self) -> dict[str, int | float | bool]:
+        """Plain-Python dict of the fields (for JSON and tables).
+
+        Returns
+        -------
+        dict of str
+            The fields by name.
+        """
         return asdict(self)
 
 
@@ -74,6 +84,16 @@ def critical_value(k: int, alpha: float = 0.05) -> float:
         Sample size, >= 1 (the approximation is meant for k > 35).
     alpha : {0.2, 0.15, 0.1, 0.05, 0.01}
         Significance level.
+
+    Returns
+    -------
+    float
+        ``c(alpha) / sqrt(k)``.
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` is not in Massey's table, or ``k < 1``.
 
     Examples
     --------
@@ -96,7 +116,26 @@ def critical_value(k: int, alpha: float = 0.05) -> float:
 def resolve_k(n: int, *, k: int | None = None, fraction: float | None = None) -> int:
     """Number of values to keep out of ``n``: ``k``, ``floor(fraction * n)``, or all.
 
-    Raises ``ValueError`` when both are given, or when the result is outside ``[2, n]``.
+    Parameters
+    ----------
+    n : int
+        Values available.
+    k : int, optional
+        Keep this many.
+    fraction : float in (0, 1], optional
+        Keep ``floor(fraction * n)``. Not together with ``k``.
+
+    Returns
+    -------
+    int
+        K, in ``[2, n]`` (``n`` when neither is given).
+
+    Raises
+    ------
+    ValueError
+        Both are given, or the result is outside ``[2, n]``.
+    TypeError
+        ``k`` is not an int.
     """
     if k is not None and fraction is not None:
         raise ValueError(f"give k or fraction, not both (got k={k!r}, fraction={fraction!r})")
@@ -130,6 +169,12 @@ def ks_distance(tail: np.ndarray, beta: float) -> float:
         Kept values, sorted descending.
     beta : float
         Exponent of the fitted power law.
+
+    Returns
+    -------
+    float
+        The largest distance between the fitted CDF and the left-continuous empirical CDF
+        at the distinct kept values.
     """
     x = tail[::-1]  # ascending
     n = x.size
@@ -148,7 +193,7 @@ def _mle_exponent(tail: np.ndarray) -> float | None:
 
 
 def fit_power_law(
-    values,
+    values: npt.ArrayLike,
     *,
     k: int | None = None,
     fraction: float | None = None,
@@ -170,6 +215,7 @@ def fit_power_law(
     Returns
     -------
     PowerLawFit
+        K, x_min, beta and its standard error, s, d_ks, d_c and the verdict.
 
     Raises
     ------
@@ -205,7 +251,7 @@ def fit_power_law(
     )
 
 
-def eigengaps(values) -> np.ndarray:
+def eigengaps(values: npt.ArrayLike) -> np.ndarray:
     """Gaps between consecutive values, re-sorted descending, positive gaps only.
 
     Parameters
@@ -253,7 +299,7 @@ class XminScan:
     d_ks: np.ndarray
 
 
-def scan_xmin(values, *, k_min: int = 10, alpha: float = 0.05) -> XminScan:
+def scan_xmin(values: npt.ArrayLike, *, k_min: int = 10, alpha: float = 0.05) -> XminScan:
     """Choose K (hence x_min) by the least KS distance, as Clauset, Shalizi and Newman (2009).
 
     Every K from ``k_min`` to n is tried where ``x_K`` is a new distinct value (ties at
@@ -272,6 +318,7 @@ def scan_xmin(values, *, k_min: int = 10, alpha: float = 0.05) -> XminScan:
     Returns
     -------
     XminScan
+        The fit at the chosen K, every K tried and its KS distance.
     """
     x = validate_values(values)
     n = x.size
@@ -337,8 +384,26 @@ def ks_null_distribution(k: int, *, n_sim: int = 2000, seed: int = 0) -> np.ndar
 
 
 def fitted_critical_value(k: int, alpha: float = 0.05, *, n_sim: int = 2000, seed: int = 0) -> float:
-    """KS critical value valid when beta is fitted: the (1 - alpha) quantile of
-    :func:`ks_null_distribution` (beside Massey's, which assumes a known beta and is too lenient).
+    """KS critical value valid when beta is fitted: a quantile of :func:`ks_null_distribution`.
+
+    The (1 - alpha) quantile, beside Massey's critical value, which assumes a known beta and
+    is too lenient.
+
+    Parameters
+    ----------
+    k : int
+        Tail size (>= 3).
+    alpha : float in (0, 1)
+        Significance level.
+    n_sim : int
+        Simulated samples (>= 100).
+    seed : int
+        Seed of the simulation; the result is reproducible.
+
+    Returns
+    -------
+    float
+        The critical value of ``d_ks``.
 
     Examples
     --------
@@ -358,6 +423,20 @@ def ks_p_value(fit: PowerLawFit, *, n_sim: int = 2000, seed: int = 0) -> float:
     fitted power law, refits beta and records d_ks. With K fixed and x_min = x_K, that null
     distribution is :func:`ks_null_distribution` (free of beta), so the p-value is the
     fraction of it at or above the observed ``d_ks``. Small p (< 0.1, CSN's rule) rejects.
+
+    Parameters
+    ----------
+    fit : PowerLawFit
+        The fit (its ``k`` and ``d_ks``).
+    n_sim : int
+        Simulated samples (>= 100).
+    seed : int
+        Seed of the simulation; the result is reproducible.
+
+    Returns
+    -------
+    float
+        The p-value, in [0, 1].
     """
     table = ks_null_distribution(fit.k, n_sim=n_sim, seed=seed)
     return float(np.mean(table >= fit.d_ks))
@@ -365,16 +444,28 @@ def ks_p_value(fit: PowerLawFit, *, n_sim: int = 2000, seed: int = 0) -> float:
 
 @dataclass(frozen=True)
 class BootstrapInterval:
-    """Percentile bootstrap intervals of beta and s at ``level``."""
+    """Percentile bootstrap intervals of beta and s at ``level``.
 
-    beta: tuple
-    s: tuple
+    Attributes
+    ----------
+    beta : tuple of (float, float)
+        Lower and upper ends for beta.
+    s : tuple of (float, float)
+        Lower and upper ends for s.
+    level : float
+        Confidence level.
+    n_boot : int
+        Resamples drawn.
+    """
+
+    beta: tuple[float, float]
+    s: tuple[float, float]
     level: float
     n_boot: int
 
 
 def bootstrap_interval(
-    values,
+    values: npt.ArrayLike,
     *,
     k: int | None = None,
     fraction: float | None = None,
@@ -386,6 +477,26 @@ def bootstrap_interval(
 
     The K kept values are resampled with replacement ``n_boot`` times (seeded) and refitted
     with all of them kept (x_min = the resample's minimum).
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+        Positive, finite values sorted descending.
+    k : int, optional
+        Keep the ``k`` largest values. Default: all values.
+    fraction : float, optional
+        Keep ``floor(fraction * n)`` values. Not together with ``k``.
+    level : float in (0, 1)
+        Confidence level.
+    n_boot : int
+        Resamples (>= 100).
+    seed : int
+        Seed of the resampling; the result is reproducible.
+
+    Returns
+    -------
+    BootstrapInterval
+        The intervals of beta and s.
     """
     x = validate_values(values)
     kk = resolve_k(x.size, k=k, fraction=fraction)

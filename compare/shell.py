@@ -1,5 +1,7 @@
-"""The command-line shell the three commands share: one parser class, one exit-code table,
-the common options and :func:`run_command`, which maps every error to its exit status.
+"""The command-line shell the three commands share.
+
+One parser class, one exit-code table, the common options and :func:`run_command`, which maps
+every error to its exit status.
 
 Exit status (the same in ``enmspec``, ``dnnspec`` and ``compare``):
 
@@ -17,6 +19,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from typing import NoReturn
 
 from compare.errors import InputError, RuntimeFailure
 
@@ -36,7 +39,7 @@ Handler = Callable[[argparse.Namespace], int]
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` whose usage errors exit with :data:`EXIT_USAGE` (2)."""
 
-    def error(self, message: str):  # noqa: D102 - argparse's hook
+    def error(self, message: str) -> NoReturn:  # noqa: D102 - argparse's hook
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 

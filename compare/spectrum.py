@@ -25,12 +25,15 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from compare.errors import SpectrumFileError
 from compare.files import atomic_path
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 FORMAT_NAME = "hessian-spectra/spectrum"
 FORMAT_VERSION = 1
@@ -61,7 +64,7 @@ def _check_plain(value: Any, where: str) -> Any:
     )
 
 
-def validate_values(values: Any, *, name: str = "values") -> np.ndarray:
+def validate_values(values: npt.ArrayLike, *, name: str = "values") -> np.ndarray:
     """Return ``values`` as a read-only float64 copy after checking it is a valid spectrum.
 
     Parameters
@@ -74,6 +77,7 @@ def validate_values(values: Any, *, name: str = "values") -> np.ndarray:
     Returns
     -------
     ndarray, shape (n,), float64
+        A read-only copy.
 
     Raises
     ------
@@ -158,13 +162,27 @@ class Spectrum:
     __hash__ = None  # type: ignore[assignment]
 
     def normalized(self) -> np.ndarray:
-        """Return ``values / values[0]`` (the paper's normalised rank-size form)."""
+        """Return ``values / values[0]`` (the paper's normalised rank-size form).
+
+        Returns
+        -------
+        ndarray, shape (n,), float64
+            Descending, the first value 1.
+        """
         return self.values / self.values[0]
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the spectrum to ``path`` atomically in the documented ``.npz`` format.
 
-        Returns the path written. The suffix ``.spectrum.npz`` is conventional, not required.
+        Parameters
+        ----------
+        path : str or path-like
+            The file; the suffix ``.spectrum.npz`` is conventional, not required.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
         """
         path = Path(path)
         header = {
@@ -182,6 +200,15 @@ class Spectrum:
 
 def load_spectrum(path: str | os.PathLike) -> Spectrum:
     """Read a spectrum written by :meth:`Spectrum.save`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.spectrum.npz`` file.
+
+    Returns
+    -------
+    Spectrum
 
     Raises
     ------

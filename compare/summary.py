@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Size bins of Table 13, over 3N (N residues), lower bound inclusive, upper exclusive
 #: except for the last bin.
 SIZE_BINS = ((300, 1000), (1000, 3000), (3000, 6000))
 
 
-def _stats(done) -> dict:
+def _stats(done: pd.DataFrame) -> dict[str, float]:
+    """Count, pass rate, mean and sd of beta and s, and mean d_ks/d_c of the rows of ``done``."""
     n = int(len(done))
     if n == 0:
         return {"n": 0}
@@ -34,7 +39,7 @@ def _stats(done) -> dict:
     }
 
 
-def summarize_by_size(table):
+def summarize_by_size(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation of beta and s, mean d_ks/d_c and pass rate per 3N bin.
 
     Parameters
@@ -46,7 +51,8 @@ def summarize_by_size(table):
     Returns
     -------
     pandas.DataFrame
-        One row per bin of :data:`SIZE_BINS` plus ``all``.
+        One row per bin of :data:`SIZE_BINS` plus ``all``: ``bin, n, pass_rate, beta_mean,
+        beta_sd, s_mean, s_sd, dks_over_dc_mean`` (NaN but ``n`` for an empty bin).
     """
     import pandas as pd
 
@@ -61,8 +67,20 @@ def summarize_by_size(table):
     return pd.DataFrame(rows)
 
 
-def summarize(table) -> dict:
-    """Counts by status, and the statistics overall and by size (plain values, for JSON)."""
+def summarize(table: pd.DataFrame) -> dict[str, object]:
+    """Counts by status, and the statistics overall and by size (plain values, for JSON).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table as for :func:`summarize_by_size`.
+
+    Returns
+    -------
+    dict
+        ``counts`` (rows ``done``, ``excluded``, ``failed``) and ``by_size`` (the records of
+        :func:`summarize_by_size`, NaN as None).
+    """
     counts = {s: int((table["status"] == s).sum()) for s in ("done", "excluded", "failed")}
     by_size = summarize_by_size(table)
     records = [

@@ -13,7 +13,7 @@ from compare.validation import Interval, check_scalar
 from dnnspec.names import ACTIVATION_NAMES, DATASETS, MODEL_NAMES, OPTIMIZER_ALIASES
 
 
-def _add_train_parser(sub) -> None:
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     tp = sub.add_parser("train", help="train a network and write a checkpoint (CHECKPOINT.json: settings)")
     data = tp.add_argument_group("data")
     data.add_argument("--data", choices=DATASETS, default="mnist5k", help="data set (mnist5k)")
@@ -69,7 +69,7 @@ def _add_train_parser(sub) -> None:
     add_common_options(tp)
 
 
-def _add_spectrum_parser(sub) -> None:
+def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
     sp = sub.add_parser(
         "spectrum",
         help="top-k eigenvalues of a checkpoint's training-loss Hessian (writes a .spectrum.npz)",
@@ -112,6 +112,13 @@ def _add_spectrum_parser(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``dnnspec`` argument parser with its ``train`` and ``spectrum`` subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A :class:`compare.shell.ArgumentParser` (usage errors exit with status 2).
+    """
     parser = ArgumentParser(prog="dnnspec", description="Loss-Hessian spectra of deep networks.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     _add_train_parser(sub)

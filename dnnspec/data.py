@@ -21,16 +21,23 @@ import gzip
 import importlib.util
 import os
 import pickle
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from dnnspec.errors import DatasetError
 from dnnspec.names import DATASETS
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+#: What :func:`numpy.random.default_rng` accepts as a seed.
+SeedLike = int | np.random.SeedSequence | np.random.BitGenerator | np.random.Generator | None
 
 #: Pixels whose training standard deviation (on intensities scaled to [0, 1]) is below this
 #: are only centred, not divided (as scikit-learn's StandardScaler does for constant features):
@@ -57,6 +64,7 @@ class DataSettings:
     Parameters
     ----------
     name : {"mnist5k", "digits", "mnist", "fashion-mnist", "cifar10", "cifar100"}
+        The data set.
     n_train : int or None
         Keep a stratified random subsample of this many training images (None: all).
     test_fraction : float in (0, 1)
@@ -110,12 +118,28 @@ class DataSettings:
             object.__setattr__(self, "n_train", int(self.n_train))
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON values (for checkpoints and spectrum metadata)."""
+        """Plain JSON values (for checkpoints and spectrum metadata).
+
+        Returns
+        -------
+        dict of str
+            The fields by name.
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DataSettings:
-        """Inverse of :meth:`as_dict`; unknown keys raise ``ValueError``."""
+        """Inverse of :meth:`as_dict`; unknown keys raise ``ValueError``.
+
+        Parameters
+        ----------
+        values : dict of str
+            Fields by name (any subset; the others take their defaults).
+
+        Returns
+        -------
+        DataSettings
+        """
         return cls(**_known_keys(cls, values))
 
 
@@ -126,9 +150,11 @@ class Dataset:
     Attributes
     ----------
     x_train : Tensor, shape (n_train, C, H, W), float32
+        Standardised training images.
     y_train : Tensor, shape (n_train,), int64
         Training labels after label noise or randomisation.
     x_test : Tensor, shape (n_test, C, H, W), float32
+        Standardised (with the training statistics) test images.
     y_test : Tensor, shape (n_test,), int64
         Never noised.
     y_train_clean : Tensor, shape (n_train,), int64
@@ -140,6 +166,7 @@ class Dataset:
     pixel_mean, pixel_std : Tensor, shape (C, H, W), float32
         The training-split statistics used for standardisation (intensities scaled to [0, 1]).
     settings : DataSettings
+        How the data set was made.
     source : str
         The file or folder read.
     """
@@ -158,6 +185,13 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """Number of classes.
+
+        Returns
+        -------
+        int
+            ``len(classes)``.
+        """
         return len(self.classes)
 
 
@@ -167,10 +201,12 @@ def load_dataset(settings: DataSettings) -> Dataset:
     Parameters
     ----------
     settings : DataSettings
+        Which data set, and how to split, subsample and noise it.
 
     Returns
     -------
     Dataset
+        Standardised tensors, labels and the statistics used.
 
     Raises
     ------
@@ -196,7 +232,9 @@ def load_dataset(settings: DataSettings) -> Dataset:
         x_test, y_test = images[is_test], labels[is_test]
         classes = _DIGIT_CLASSES
     else:
-        source, x_train, y_train, x_test, y_test, classes, scale = _read_folder_dataset(settings)
+        folder = _read_folder_dataset(settings)
+        source, x_train, y_train, x_test, y_test = folder.folder, *folder.arrays()
+        classes, scale = folder.classes, FOLDER_SCALE
     if settings.n_train is not None:
         if settings.n_train > len(y_train):
             raise ValueError(
@@ -226,7 +264,7 @@ def load_dataset(settings: DataSettings) -> Dataset:
     )
 
 
-def stratified_choice(labels: np.ndarray, n: int, *, seed: Any) -> np.ndarray:
+def stratified_choice(labels: np.ndarray, n: int, *, seed: SeedLike) -> np.ndarray:
     """Indices of ``n`` items drawn without replacement, keeping the class proportions.
 
     Each class gets ``n * share`` items rounded by largest remainder (so the total is
@@ -235,12 +273,16 @@ def stratified_choice(labels: np.ndarray, n: int, *, seed: Any) -> np.ndarray:
     Parameters
     ----------
     labels : ndarray, shape (m,), int
+        Class labels.
     n : int, 0 <= n <= m
-    seed : anything ``numpy.random.default_rng`` accepts
+        Items to draw.
+    seed : int, SeedSequence, BitGenerator, Generator or None
+        Anything :func:`numpy.random.default_rng` accepts.
 
     Returns
     -------
-    ndarray, shape (n,), int64, in no particular order
+    ndarray, shape (n,), int64
+        Indices into ``labels``, in no particular order.
     """
     labels = np.asarray(labels)
     if not 0 <= n <= len(labels):
@@ -259,15 +301,27 @@ def stratified_choice(labels: np.ndarray, n: int, *, seed: Any) -> np.ndarray:
     return np.concatenate(picked).astype(np.int64) if picked else np.empty(0, dtype=np.int64)
 
 
-def flip_labels(labels: np.ndarray, *, rate: float, n_classes: int, seed: Any) -> np.ndarray:
+def flip_labels(labels: np.ndarray, *, rate: float, n_classes: int, seed: SeedLike) -> np.ndarray:
     """Symmetric label noise: exactly ``round(rate * n)`` labels changed to another class.
 
     The labels to change are chosen uniformly without replacement; each becomes one of the
     ``n_classes - 1`` other classes uniformly. ``labels`` is not modified.
 
+    Parameters
+    ----------
+    labels : ndarray, shape (n,), int
+        Class labels in ``0..n_classes - 1``.
+    rate : float in [0, 1]
+        Share of the labels to change.
+    n_classes : int >= 2
+        Number of classes.
+    seed : int, SeedSequence, BitGenerator, Generator or None
+        Anything :func:`numpy.random.default_rng` accepts.
+
     Returns
     -------
     ndarray, shape (n,), same dtype as ``labels``
+        The noisy labels (a copy).
     """
     if n_classes < 2:
         raise ValueError(f"label noise needs at least 2 classes, got {n_classes}")
@@ -284,6 +338,7 @@ def pixel_statistics(images: np.ndarray, *, scale: float) -> tuple[np.ndarray, n
     Parameters
     ----------
     images : ndarray, shape (n, C, H, W), uint8 or float
+        The training images.
     scale : float
         The largest possible intensity (255 for 8-bit images).
 
@@ -306,6 +361,53 @@ def _standardise(images: np.ndarray, mean: np.ndarray, std: np.ndarray, scale: f
 
 # ---------------------------------------------------------------------------------------------
 # Readers. Each returns uint8 images of shape (n, C, H, W) and int64 labels, and validates sizes.
+
+#: The largest intensity of the 8-bit images the folder readers return.
+FOLDER_SCALE = 255.0
+
+
+@dataclass(frozen=True, eq=False)
+class FolderDataset:
+    """A data set read from a torchvision folder: its official train and test splits.
+
+    Unpacks as ``folder, x_train, y_train, x_test, y_test, classes``.
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The folder read.
+    x_train : ndarray, shape (n_train, C, H, W), uint8
+        Training images.
+    y_train : ndarray, shape (n_train,), int64
+        Training labels (fine labels for CIFAR-100).
+    x_test : ndarray, shape (n_test, C, H, W), uint8
+        Test images.
+    y_test : ndarray, shape (n_test,), int64
+        Test labels.
+    classes : tuple of str
+        Class names; label ``i`` is ``classes[i]``.
+    """
+
+    folder: Path
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: tuple[str, ...]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The four arrays.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``(x_train, y_train, x_test, y_test)``.
+        """
+        return self.x_train, self.y_train, self.x_test, self.y_test
+
+    def __iter__(self) -> Iterator[Path | np.ndarray | tuple[str, ...]]:
+        """Unpack as ``folder, x_train, y_train, x_test, y_test, classes``."""
+        return iter((self.folder, *self.arrays(), self.classes))
 
 
 def csv_candidates(name: str, root: str | os.PathLike | None) -> list[Path]:
@@ -353,7 +455,8 @@ def _read_csv_dataset(name: str, root: str | None) -> tuple[Path, np.ndarray, np
     return path, images.reshape(-1, *shape).astype(np.uint8), labels.astype(np.int64), scale
 
 
-def _read_folder_dataset(settings: DataSettings):
+def _read_folder_dataset(settings: DataSettings) -> FolderDataset:
+    """The MNIST, Fashion-MNIST or CIFAR folder under ``settings.root``."""
     if settings.root is None:
         raise DatasetError(
             f"{settings.name}: give the folder that holds it (root=..., --root DIR, laid out as "
@@ -362,18 +465,28 @@ def _read_folder_dataset(settings: DataSettings):
     root = Path(settings.root)
     if settings.name in ("mnist", "fashion-mnist"):
         folder = root / ("MNIST" if settings.name == "mnist" else "FashionMNIST") / "raw"
-        x_train, y_train, x_test, y_test = read_mnist_folder(folder)
         classes = _DIGIT_CLASSES if settings.name == "mnist" else _FASHION_CLASSES
-        return folder, x_train, y_train, x_test, y_test, classes, 255.0
-    return (*read_cifar_folder(root, n_classes=10 if settings.name == "cifar10" else 100), 255.0)
+        return FolderDataset(folder, *read_mnist_folder(folder), classes)
+    return read_cifar_folder(root, n_classes=10 if settings.name == "cifar10" else 100)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file of unsigned bytes (the MNIST format), optionally gzip-compressed.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file (``.gz``: gzip-compressed).
+
     Returns
     -------
-    ndarray, uint8, shape given by the file's header (``(n, 28, 28)`` or ``(n,)`` for MNIST)
+    ndarray, uint8
+        Of the shape the file's header gives (``(n, 28, 28)`` or ``(n,)`` for MNIST).
+
+    Raises
+    ------
+    DatasetError
+        Unreadable, not an IDX file of unsigned bytes, or truncated.
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -395,11 +508,24 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 def read_mnist_folder(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Read MNIST or Fashion-MNIST from torchvision's ``raw`` folder (IDX files, ``.gz`` or not).
 
+    Parameters
+    ----------
+    folder : str or path-like
+        The ``raw`` folder, holding ``train-images-idx3-ubyte`` and the three others.
+
     Returns
     -------
     x_train : ndarray, shape (n, 1, 28, 28), uint8
+        Training images.
     y_train : ndarray, shape (n,), int64
-    x_test, y_test : likewise for the test set
+        Training labels.
+    x_test, y_test : ndarray
+        Likewise for the test set.
+
+    Raises
+    ------
+    DatasetError
+        A file is missing or malformed.
     """
     folder, arrays = Path(folder), []
     for stem in (
@@ -427,7 +553,8 @@ class _CifarUnpickler(pickle.Unpickler):
         for name in ("_reconstruct", "scalar")
     }
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Callable[..., object]:
+        """The class or function ``module.name``, when allowed; else raise ``UnpicklingError``."""
         if (module, name) not in self._ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch")
         if module.startswith("numpy.core.") and hasattr(np, "_core"):
@@ -435,7 +562,7 @@ class _CifarUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _load_pickle(path: Path) -> dict:
+def _load_pickle(path: Path) -> dict[str, object]:
     try:
         with open(path, "rb") as fh:
             # The CIFAR "python version" is a pickle; bytes keys keep Python 2 strings intact.
@@ -447,7 +574,9 @@ def _load_pickle(path: Path) -> dict:
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
 
 
-def _cifar_arrays(path: Path, data: Any, labels: Any, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def _cifar_arrays(
+    path: Path, data: npt.ArrayLike, labels: npt.ArrayLike, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     try:
         x = np.asarray(data, dtype=np.uint8).reshape(-1, 3, 32, 32)
         y = np.asarray(labels, dtype=np.int64).reshape(-1)
@@ -473,16 +602,28 @@ def _read_cifar_binary(path: Path, n_classes: int) -> tuple[np.ndarray, np.ndarr
     return _cifar_arrays(path, rows[:, label_bytes:], rows[:, label_bytes - 1], n_classes)
 
 
-def read_cifar_folder(root: str | os.PathLike, *, n_classes: int):
+def read_cifar_folder(root: str | os.PathLike, *, n_classes: int) -> FolderDataset:
     """Read CIFAR-10 or CIFAR-100 from torchvision's folder under ``root`` (python or binary version).
+
+    Parameters
+    ----------
+    root : str or path-like
+        The folder holding ``cifar-10-batches-py`` (or ``-bin``), ``cifar-100-python`` (or
+        ``-binary``).
+    n_classes : {10, 100}
+        CIFAR-10 or CIFAR-100.
 
     Returns
     -------
-    folder : Path
-    x_train : ndarray, shape (n, 3, 32, 32), uint8
-    y_train : ndarray, shape (n,), int64 (fine labels for CIFAR-100)
-    x_test, y_test : likewise for the test set
-    classes : tuple of str
+    FolderDataset
+        ``folder`` (the one read), ``x_train`` of shape (n, 3, 32, 32), uint8, ``y_train``
+        of shape (n,), int64 (fine labels for CIFAR-100), ``x_test`` and ``y_test`` likewise,
+        ``classes``; unpacks as ``folder, x_train, y_train, x_test, y_test, classes``.
+
+    Raises
+    ------
+    DatasetError
+        No such folder, or a batch file missing or malformed.
     """
     if n_classes not in (10, 100):
         raise ValueError(f"n_classes must be 10 or 100, got {n_classes!r}")
@@ -520,7 +661,7 @@ def read_cifar_folder(root: str | os.PathLike, *, n_classes: int):
                 parts.append(_cifar_arrays(path, batch["data"], batch[key], n_classes))
         splits.append(np.concatenate([p[0] for p in parts]))
         splits.append(np.concatenate([p[1] for p in parts]))
-    return (folder, *splits, _cifar_classes(folder, n_classes))
+    return FolderDataset(folder, *splits, _cifar_classes(folder, n_classes))
 
 
 def _cifar_classes(folder: Path, n_classes: int) -> tuple[str, ...]:
@@ -534,11 +675,11 @@ def _cifar_classes(folder: Path, n_classes: int) -> tuple[str, ...]:
     return tuple(str(i) for i in range(100))
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _is_real(value: Any) -> bool:
+def _is_real(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 

@@ -28,9 +28,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+#: Product implementations ``loss_hessian`` offers.
 METHODS = ("auto", "func", "graph")
 #: ``method="auto"`` keeps the gradient graph (faster) up to this many training samples.
 GRAPH_MAX_SAMPLES = 10_000
+
+MatMat = Callable[[Tensor], Tensor]
+LossFn = Callable[[Tensor, Tensor], Tensor]
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,14 @@ class HessianOperator:
     ----------
     n_params : int
         Dimension ``P`` of the (flattened) parameter vector.
-    dtype, device :
+    dtype : torch.dtype
         Of the vectors :meth:`matmat` takes and returns.
+    device : torch.device
+        Where those vectors live.
     n_samples : int
         Training samples the loss averages over.
     method : {"func", "graph"}
+        The product implementation (see the module docstring).
     """
 
     n_params: int
@@ -53,31 +60,78 @@ class HessianOperator:
     device: torch.device
     n_samples: int
     method: str
-    _matmat: Callable[[Tensor], Tensor]
-    _counter: list
+    _matmat: MatMat
+    _counter: list[int]
 
     def matmat(self, vectors: Tensor) -> Tensor:
-        """``H @ V`` for ``V`` of shape (P, b); returns shape (P, b)."""
+        """The product ``H @ V``.
+
+        Parameters
+        ----------
+        vectors : Tensor, shape (P, b)
+            Cast to :attr:`dtype` and moved to :attr:`device`.
+
+        Returns
+        -------
+        Tensor, shape (P, b)
+            ``H @ vectors`` in :attr:`dtype`.
+        """
         if vectors.ndim != 2 or vectors.shape[0] != self.n_params:
             raise ValueError(f"expected vectors of shape ({self.n_params}, b), got {tuple(vectors.shape)}")
         self._counter[0] += vectors.shape[1]
         return self._matmat(vectors.to(dtype=self.dtype, device=self.device))
 
     def matvec(self, vector: Tensor) -> Tensor:
-        """``H @ v`` for ``v`` of shape (P,)."""
+        """The product ``H @ v`` of one vector.
+
+        Parameters
+        ----------
+        vector : Tensor, shape (P,)
+            Cast to :attr:`dtype` and moved to :attr:`device`.
+
+        Returns
+        -------
+        Tensor, shape (P,)
+        """
         return self.matmat(vector.reshape(-1, 1))[:, 0]
 
     @property
     def n_products(self) -> int:
-        """Hessian-vector products computed so far (a block of b counts b)."""
+        """Hessian-vector products computed so far (a block of b counts b).
+
+        Returns
+        -------
+        int
+        """
         return int(self._counter[0])
 
 
-def as_chunks(data, *, device: torch.device, dtype: torch.dtype) -> list[tuple[Tensor, Tensor]]:
+def as_chunks(
+    data: tuple[Tensor, Tensor] | Iterable[Sequence[Tensor]], *, device: torch.device, dtype: torch.dtype
+) -> list[tuple[Tensor, Tensor]]:
     """Materialise ``data`` as a list of (x, y) chunks on ``device``; x cast to ``dtype``.
 
-    ``data`` is a ``(x, y)`` pair of tensors (one chunk), or an iterable of such pairs
-    (a list, or a :class:`torch.utils.data.DataLoader` with a fixed order).
+    Parameters
+    ----------
+    data : (x, y) or iterable of (x, y)
+        A ``(x, y)`` pair of tensors (one chunk), or an iterable of such pairs (a list, or a
+        :class:`torch.utils.data.DataLoader` with a fixed order).
+    device : torch.device
+        Where the chunks are put.
+    dtype : torch.dtype
+        Floating-point inputs ``x`` are cast to it (integer inputs and the targets are not).
+
+    Returns
+    -------
+    list of (Tensor, Tensor)
+        The chunks ``(x, y)``.
+
+    Raises
+    ------
+    TypeError
+        An item is not an ``(x, y)`` pair.
+    ValueError
+        ``data`` holds no chunk.
     """
     if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], Tensor):
         data = [data]
@@ -94,7 +148,22 @@ def as_chunks(data, *, device: torch.device, dtype: torch.dtype) -> list[tuple[T
 
 
 def split_chunks(x: Tensor, y: Tensor, *, chunk_size: int) -> list[tuple[Tensor, Tensor]]:
-    """Cut a whole dataset ``(x, y)`` into consecutive chunks of at most ``chunk_size`` samples."""
+    """Cut a whole dataset ``(x, y)`` into consecutive chunks of at most ``chunk_size`` samples.
+
+    Parameters
+    ----------
+    x : Tensor, shape (n, ...)
+        Inputs.
+    y : Tensor, shape (n, ...)
+        Targets.
+    chunk_size : int
+        Samples per chunk, >= 1 (the last chunk may be shorter).
+
+    Returns
+    -------
+    list of (Tensor, Tensor)
+        Views of ``x`` and ``y``, in order.
+    """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     return [(x[i : i + chunk_size], y[i : i + chunk_size]) for i in range(0, len(x), chunk_size)]
@@ -102,8 +171,8 @@ def split_chunks(x: Tensor, y: Tensor, *, chunk_size: int) -> list[tuple[Tensor,
 
 def loss_hessian(
     model: torch.nn.Module,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    data: Iterable,
+    loss_fn: LossFn,
+    data: tuple[Tensor, Tensor] | Iterable[Sequence[Tensor]],
     *,
     dtype: torch.dtype | None = None,
     device: str | torch.device | None = None,
@@ -183,7 +252,16 @@ def loss_hessian(
     )
 
 
-def _func_matmat(net, loss_fn, chunks, weights, flat, unflatten, buffers):
+def _func_matmat(
+    net: torch.nn.Module,
+    loss_fn: LossFn,
+    chunks: list[tuple[Tensor, Tensor]],
+    weights: list[float],
+    flat: Tensor,
+    unflatten: Callable[[Tensor], dict[str, Tensor]],
+    buffers: dict[str, Tensor],
+) -> MatMat:
+    """Products by forward-over-reverse differentiation (:mod:`torch.func`), chunk by chunk."""
     from torch.func import functional_call, grad, jvp, vmap
 
     def chunk_matmat(x: Tensor, y: Tensor, vectors: Tensor) -> Tensor:
@@ -206,7 +284,16 @@ def _func_matmat(net, loss_fn, chunks, weights, flat, unflatten, buffers):
     return matmat
 
 
-def _graph_matmat(net, loss_fn, chunks, weights, flat, unflatten, buffers):
+def _graph_matmat(
+    net: torch.nn.Module,
+    loss_fn: LossFn,
+    chunks: list[tuple[Tensor, Tensor]],
+    weights: list[float],
+    flat: Tensor,
+    unflatten: Callable[[Tensor], dict[str, Tensor]],
+    buffers: dict[str, Tensor],
+) -> MatMat:
+    """Products by double backward through a gradient graph built once and kept."""
     from torch.func import functional_call
 
     w = flat.clone().requires_grad_(True)
@@ -234,7 +321,20 @@ def _graph_matmat(net, loss_fn, chunks, weights, flat, unflatten, buffers):
 
 
 def dense_hessian(operator: HessianOperator, *, block_size: int = 64) -> Tensor:
-    """The full (P, P) Hessian by P products with the unit vectors; for tiny networks and tests."""
+    """The full (P, P) Hessian by P products with the unit vectors; for tiny networks and tests.
+
+    Parameters
+    ----------
+    operator : HessianOperator
+        The Hessian.
+    block_size : int
+        Unit vectors per product call.
+
+    Returns
+    -------
+    Tensor, shape (P, P)
+        Symmetrised (``(H + H^T) / 2``), in the operator's dtype and on its device.
+    """
     n = operator.n_params
     eye = torch.eye(n, dtype=operator.dtype, device=operator.device)
     cols = [operator.matmat(eye[:, i : i + block_size]) for i in range(0, n, block_size)]

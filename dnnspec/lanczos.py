@@ -26,13 +26,17 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from dnnspec.errors import ConvergenceError
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +75,14 @@ class LanczosResult:
     seconds: float
     eigenvectors: Tensor | None = None
 
-    def as_dict(self) -> dict:
-        """Convergence report as plain JSON values."""
+    def as_dict(self) -> dict[str, str | int | float]:
+        """Convergence report as plain JSON values.
+
+        Returns
+        -------
+        dict
+            ``solver``, ``steps``, ``n_products``, ``max_relative_residual`` and ``seconds``.
+        """
         return {
             "solver": "block-lanczos",
             "steps": self.steps,
@@ -82,7 +92,10 @@ class LanczosResult:
         }
 
 
-def _random_block(n: int, b: int, gen: torch.Generator, *, dtype, device) -> Tensor:
+def _random_block(
+    n: int, b: int, gen: torch.Generator, *, dtype: torch.dtype, device: str | torch.device
+) -> Tensor:
+    """``n x b`` standard normal entries drawn in float64 on the CPU (device-independent), then cast."""
     return torch.randn(n, b, generator=gen, dtype=torch.float64).to(dtype=dtype, device=device)
 
 
@@ -145,7 +158,9 @@ def _ritz(alphas: list[Tensor], betas: list[Tensor], k: int) -> tuple[np.ndarray
     return theta, s, resid
 
 
-def _ritz_tridiagonal(alphas: list[Tensor], betas: list[Tensor], k: int):
+def _ritz_tridiagonal(
+    alphas: list[Tensor], betas: list[Tensor], k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`_ritz` for plain Lanczos: LAPACK's tridiagonal solver, top-k vectors only."""
     from scipy.linalg import eigh_tridiagonal
 
@@ -158,6 +173,126 @@ def _ritz_tridiagonal(alphas: list[Tensor], betas: list[Tensor], k: int):
     theta, s = theta[order], s[:, order]
     last = float(betas[m - 1]) if len(betas) >= m else 0.0
     return theta, s, np.abs(last * s[-1, :])
+
+
+@dataclass
+class _Krylov:
+    """The state of one :func:`block_lanczos` run: the basis and the block-tridiagonal matrix.
+
+    Attributes
+    ----------
+    basis : Tensor, shape (n, capacity)
+        Storage of the orthonormal Krylov basis; columns ``:m`` are filled.
+    m : int
+        Basis vectors so far.
+    products : int
+        Operator-vector products so far.
+    scale : float
+        Largest spectral norm of a diagonal block so far (the breakdown threshold's scale).
+    alphas, betas : list of Tensor
+        Diagonal blocks ``Q_j^T H Q_j`` and subdiagonal blocks of the block-tridiagonal matrix.
+    """
+
+    basis: Tensor
+    m: int = 0
+    products: int = 0
+    scale: float = 0.0
+    alphas: list[Tensor] = field(default_factory=list)
+    betas: list[Tensor] = field(default_factory=list)
+
+
+def _lanczos_budget(n: int, k: int, block_size: int, tol: float, max_products: int | None) -> int:
+    """Check the arguments of :func:`block_lanczos`; the product budget."""
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be between 1 and n = {n}, got {k}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}")
+    if not 0 < tol < 1:
+        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    budget = max_products if max_products is not None else min(n, max(6 * k, k + 200) + block_size)
+    return min(budget, n + block_size)
+
+
+def _progress_bar(budget: int) -> tqdm:
+    """A tqdm bar of Lanczos products, up to ``budget``."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=budget, desc="Lanczos products", unit="hvp", leave=False)
+
+
+def _lanczos_step(
+    matmat: MatMat, q: Tensor, krylov: _Krylov, *, block_size: int, gen: torch.Generator, bar: tqdm | None
+) -> Tensor | None:
+    """Add block ``q`` to the basis, multiply it, and return the next block (None: basis complete)."""
+    n = krylov.basis.shape[0]
+    dtype, device = krylov.basis.dtype, krylov.basis.device
+    width = q.shape[1]
+    m = krylov.m
+    krylov.basis[:, m : m + width] = q
+    m = krylov.m = m + width
+    w = matmat(q).to(dtype=dtype, device=device)
+    krylov.products += width
+    if bar is not None:
+        bar.update(width)
+    a = q.T @ w
+    a = (a + a.T) / 2
+    alphas, betas = krylov.alphas, krylov.betas
+    alphas.append(a)
+    krylov.scale = max(krylov.scale, float(torch.linalg.matrix_norm(a, ord=2)))
+    w = w - q @ a
+    if len(betas) == len(alphas) - 1 and len(alphas) > 1:
+        prev = krylov.basis[:, m - width - betas[-1].shape[1] : m - width]
+        w = w - prev @ betas[-1].T
+    if m >= n:
+        return None
+    room = min(block_size, n - m)
+    w_next, b = _next_block(w, krylov.basis[:, :m], gen, krylov.scale)
+    if room < width:
+        w_next, b = w_next[:, :room], b[:room]
+    betas.append(b)
+    return w_next
+
+
+def _check_ritz(
+    krylov: _Krylov, *, k: int, tol: float, exhausted: bool, budget: int, bar: tqdm | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Ritz values, their vectors in T, residual norms, and whether all ``k`` converged.
+
+    Raises :class:`~dnnspec.errors.ConvergenceError` when the budget is spent first.
+    """
+    theta, s, resid = _ritz(krylov.alphas, krylov.betas, min(k, krylov.m))
+    if exhausted:
+        resid = np.zeros_like(theta)
+    ok = _converged(theta, resid, tol=tol)
+    done = theta.size == k and bool(ok.all())
+    log.debug(
+        "lanczos m=%d products=%d converged %d/%d, max residual/theta_1 %.2e",
+        krylov.m,
+        krylov.products,
+        int(ok.sum()),
+        k,
+        resid.max() / max(abs(theta[0]), 1e-300),
+    )
+    if bar is not None:
+        bar.set_postfix(converged=f"{int(ok.sum())}/{k}")
+    if not (done or exhausted) and krylov.products >= budget:
+        raise ConvergenceError(
+            f"block Lanczos: only {int(ok.sum())} of the top {k} eigenvalues reached "
+            f"relative residual {tol:g} after {krylov.products} products (max {budget}); "
+            f"raise max_products",
+            n_converged=int(ok.sum()),
+            steps=len(krylov.alphas),
+        )
+    return theta, s, resid, done
+
+
+def _next_check(m: int, block_size: int) -> int:
+    """Basis size at which to compute the Ritz values next.
+
+    Plain Lanczos: the tridiagonal check is O(m k), so look often (overshoot <= 3 %); blocks:
+    a dense eigendecomposition of T, O(m^3), so every 15 %.
+    """
+    return m + max(block_size, int((0.03 if block_size == 1 else 0.15) * m))
 
 
 def block_lanczos(
@@ -192,8 +327,10 @@ def block_lanczos(
         Budget of products; default ``min(n, max(6 k, k + 200) + block_size)``.
     seed : int
         Seeds the random start block.
-    dtype, device :
+    dtype : torch.dtype
         Of the Krylov basis (float64 recommended); products see vectors in this dtype.
+    device : str or torch.device
+        Where the Krylov basis lives.
     return_vectors : bool
         Also return the Ritz vectors (costs one (n, m) @ (m, k) product).
     progress : bool
@@ -202,6 +339,8 @@ def block_lanczos(
     Returns
     -------
     LanczosResult
+        The top ``k`` eigenvalues (descending), their relative residuals, the work done and,
+        with ``return_vectors``, the Ritz vectors.
 
     Raises
     ------
@@ -217,101 +356,58 @@ def block_lanczos(
     >>> block_lanczos(lambda v: h @ v, 50, k=3).eigenvalues.round(8)
     array([50., 49., 48.])
     """
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be between 1 and n = {n}, got {k}")
-    if block_size < 1:
-        raise ValueError(f"block_size must be >= 1, got {block_size}")
-    if not 0 < tol < 1:
-        raise ValueError(f"tol must be in (0, 1), got {tol}")
-    budget = max_products if max_products is not None else min(n, max(6 * k, k + 200) + block_size)
-    budget = min(budget, n + block_size)
+    budget = _lanczos_budget(n, k, block_size, tol, max_products)
     start = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
     device = torch.device(device)
-    capacity = min(n, budget) + block_size
-    basis_store = torch.empty(n, capacity, dtype=dtype, device=device)
+    krylov = _Krylov(torch.empty(n, min(n, budget) + block_size, dtype=dtype, device=device))
     q = _random_block(n, min(block_size, n), gen, dtype=dtype, device=device)
     q, _ = torch.linalg.qr(q)
-    alphas: list[Tensor] = []
-    betas: list[Tensor] = []
-    used, m, products = 0, 0, 0
     next_check = max(k + block_size, 2 * block_size)
-    scale = 0.0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=budget, desc="Lanczos products", unit="hvp", leave=False)
-    theta = resid = s = None
+    bar = _progress_bar(budget) if progress else None
     try:
         while True:
-            width = q.shape[1]
-            basis_store[:, m : m + width] = q
-            m += width
-            w = matmat(q).to(dtype=dtype, device=device)
-            products += width
-            if bar is not None:
-                bar.update(width)
-            a = q.T @ w
-            a = (a + a.T) / 2
-            alphas.append(a)
-            scale = max(scale, float(torch.linalg.matrix_norm(a, ord=2)))
-            w = w - q @ a
-            if len(betas) == len(alphas) - 1 and len(alphas) > 1:
-                prev = basis_store[:, m - width - betas[-1].shape[1] : m - width]
-                w = w - prev @ betas[-1].T
-            exhausted = m >= n
-            if not exhausted:
-                room = min(block_size, n - m)
-                w_next, b = _next_block(w, basis_store[:, :m], gen, scale)
-                if room < width:
-                    w_next, b = w_next[:, :room], b[:room]
-                betas.append(b)
-            if exhausted or m >= next_check or products >= budget:
-                theta, s, resid = _ritz(alphas, betas if not exhausted else betas + [], min(k, m))
-                if exhausted:
-                    resid = np.zeros_like(theta)
-                ok = _converged(theta, resid, tol=tol)
-                done = theta.size == k and bool(ok.all())
-                log.debug(
-                    "lanczos m=%d products=%d converged %d/%d, max residual/theta_1 %.2e",
-                    m,
-                    products,
-                    int(ok.sum()),
-                    k,
-                    resid.max() / max(abs(theta[0]), 1e-300),
+            q_next = _lanczos_step(matmat, q, krylov, block_size=block_size, gen=gen, bar=bar)
+            exhausted = q_next is None
+            if exhausted or krylov.m >= next_check or krylov.products >= budget:
+                theta, s, resid, done = _check_ritz(
+                    krylov, k=k, tol=tol, exhausted=exhausted, budget=budget, bar=bar
                 )
-                if bar is not None:
-                    bar.set_postfix(converged=f"{int(ok.sum())}/{k}")
                 if done or exhausted:
                     break
-                if products >= budget:
-                    raise ConvergenceError(
-                        f"block Lanczos: only {int(ok.sum())} of the top {k} eigenvalues reached "
-                        f"relative residual {tol:g} after {products} products (max {budget}); "
-                        f"raise max_products",
-                        n_converged=int(ok.sum()),
-                        steps=len(alphas),
-                    )
-                # plain Lanczos: the tridiagonal check is O(m k), so look often (overshoot <= 3 %);
-                # blocks: a dense eigendecomposition of T, O(m^3), so every 15 %
-                next_check = m + max(block_size, int((0.03 if block_size == 1 else 0.15) * m))
-            q = w_next
-            used += 1
+                next_check = _next_check(krylov.m, block_size)
+            q = q_next
     finally:
         if bar is not None:
             bar.close()
+    return _lanczos_result(krylov, theta, s, resid, k=k, start=start, return_vectors=return_vectors)
+
+
+def _lanczos_result(
+    krylov: _Krylov,
+    theta: np.ndarray,
+    s: np.ndarray,
+    resid: np.ndarray,
+    *,
+    k: int,
+    start: float,
+    return_vectors: bool,
+) -> LanczosResult:
+    """The :class:`LanczosResult` of a finished run (relative residuals, Ritz vectors if asked)."""
     if theta.size < k:
-        raise ConvergenceError(f"block Lanczos: Krylov space of dimension {m} < k = {k}", steps=len(alphas))
+        raise ConvergenceError(
+            f"block Lanczos: Krylov space of dimension {krylov.m} < k = {k}", steps=len(krylov.alphas)
+        )
     rel = resid / np.maximum(np.abs(theta), np.finfo(float).tiny)
     vectors = None
     if return_vectors:
-        vectors = basis_store[:, :m] @ torch.as_tensor(s, dtype=dtype, device=device)
+        basis = krylov.basis[:, : krylov.m]
+        vectors = basis @ torch.as_tensor(s, dtype=basis.dtype, device=basis.device)
     return LanczosResult(
         eigenvalues=theta.copy(),
         residuals=rel,
-        steps=len(alphas),
-        n_products=products,
+        steps=len(krylov.alphas),
+        n_products=krylov.products,
         seconds=time.perf_counter() - start,
         eigenvectors=vectors,
     )
@@ -319,7 +415,19 @@ def block_lanczos(
 
 @dataclass(frozen=True)
 class PowerIterationResult:
-    """Outcome of :func:`power_iteration`: eigenvalues (descending by discovery), residuals, products."""
+    """Outcome of :func:`power_iteration`.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray, shape (k,), float64
+        Eigenvalues in the order found (largest magnitude first).
+    residuals : ndarray, shape (k,), float64
+        Relative residual ``||H v - theta v|| / |theta|`` of each.
+    iterations : tuple of int
+        Iterations each eigenpair took.
+    n_products : int
+        Operator-vector products used.
+    """
 
     eigenvalues: np.ndarray
     residuals: np.ndarray
@@ -344,6 +452,30 @@ def power_iteration(
     until the relative residual ``||H v - theta v|| / |theta|`` is below ``tol``. Independent
     of :func:`block_lanczos`, hence a check of its top values (for a loss Hessian the largest
     eigenvalues dominate the negative ones in magnitude).
+
+    Parameters
+    ----------
+    matmat : callable
+        ``matmat(V)`` returns ``H @ V`` for ``V`` of shape (n, b); ``H`` symmetric.
+    n : int
+        Dimension of ``H``.
+    k : int
+        Eigenpairs wanted, ``1 <= k <= n``.
+    tol : float
+        Relative residual each eigenpair must reach.
+    max_iter : int
+        Iterations allowed per eigenpair.
+    seed : int
+        Seeds the random start vectors.
+    dtype : torch.dtype
+        Of the iterated vectors.
+    device : str or torch.device
+        Where the vectors live.
+
+    Returns
+    -------
+    PowerIterationResult
+        The eigenvalues in the order found, their relative residuals and the work done.
 
     Raises
     ------
@@ -391,7 +523,17 @@ def power_iteration(
 
 @dataclass(frozen=True)
 class TraceEstimate:
-    """Hutchinson estimate of a trace: ``value`` with its standard error over ``samples`` probes."""
+    """Hutchinson estimate of a trace.
+
+    Attributes
+    ----------
+    value : float
+        Mean of ``z^T H z`` over the probes.
+    stderr : float
+        Its standard error (sample standard deviation over ``sqrt(samples)``).
+    samples : int
+        Probes used.
+    """
 
     value: float
     stderr: float
@@ -408,7 +550,30 @@ def hutchinson_trace(
     dtype: torch.dtype = torch.float64,
     device: str | torch.device = "cpu",
 ) -> TraceEstimate:
-    """Hutchinson's trace estimator ``mean(z^T H z)`` with seeded Rademacher probes ``z``."""
+    """Hutchinson's trace estimator ``mean(z^T H z)`` with seeded Rademacher probes ``z``.
+
+    Parameters
+    ----------
+    matmat : callable
+        ``matmat(V)`` returns ``H @ V`` for ``V`` of shape (n, b).
+    n : int
+        Dimension of ``H``.
+    samples : int
+        Probes, >= 2 (for a standard error).
+    block_size : int
+        Probes per product call.
+    seed : int
+        Seeds the probes.
+    dtype : torch.dtype
+        Of the probe vectors.
+    device : str or torch.device
+        Where the probes live.
+
+    Returns
+    -------
+    TraceEstimate
+        The estimate, its standard error and the number of probes.
+    """
     if samples < 2:
         raise ValueError(f"samples must be >= 2 for a standard error, got {samples}")
     gen = torch.Generator().manual_seed(seed)

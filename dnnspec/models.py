@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+#: Activation modules by name.
 ACTIVATIONS = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -135,7 +136,18 @@ def build_model(
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters (the dimension of the loss Hessian)."""
+    """Number of trainable parameters (the dimension of the loss Hessian).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any model.
+
+    Returns
+    -------
+    int
+        Elements of the parameters with ``requires_grad``.
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -145,6 +157,17 @@ class LeNet(nn.Module):
     On 28 x 28 inputs the first convolution pads by 2 (so the feature maps are those of the
     original 32 x 32 net): 61,706 parameters for one channel and 10 classes; 62,006 on
     32 x 32 x 3 (CIFAR) without padding. Needs inputs of at least 28 x 28.
+
+    Parameters
+    ----------
+    input_shape : sequence of 3 int
+        ``(C, H, W)`` of the input images, ``H, W >= 28``.
+    n_classes : int
+        Logits out.
+    batch_norm : bool
+        BatchNorm after each convolution.
+    activation : str
+        A key of :data:`ACTIVATIONS`.
     """
 
     def __init__(
@@ -184,6 +207,18 @@ class LeNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch of images.
+
+        Parameters
+        ----------
+        x : Tensor, shape (N, C, H, W), float32
+            Images.
+
+        Returns
+        -------
+        Tensor, shape (N, n_classes)
+            Logits.
+        """
         return self.classifier(self.features(x))
 
 
@@ -201,7 +236,23 @@ def _mlp(
 
 
 class FCN(nn.Sequential):
-    """Fully connected net: flatten, ``depth`` hidden layers of ``width`` units, linear output."""
+    """Fully connected net: flatten, ``depth`` hidden layers of ``width`` units, linear output.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        ``(C, H, W)`` of the input images (flattened to ``C * H * W`` inputs).
+    n_classes : int
+        Logits out.
+    width : int
+        Units per hidden layer.
+    depth : int
+        Hidden layers (0: a linear classifier).
+    batch_norm : bool
+        BatchNorm after each hidden layer.
+    activation : str
+        A key of :data:`ACTIVATIONS`.
+    """
 
     def __init__(
         self,
@@ -224,6 +275,21 @@ class LinearNet(nn.Sequential):
 
     ``batch_norm`` puts BatchNorm after each hidden layer; ``activation`` other than
     ``"identity"`` makes it an ordinary fully connected net of the same shape.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        ``(C, H, W)`` of the input images (flattened to ``C * H * W`` inputs).
+    n_classes : int
+        Outputs.
+    width : int
+        Units per hidden layer.
+    depth : int
+        Linear layers, >= 1.
+    batch_norm : bool
+        BatchNorm after each hidden layer.
+    activation : str
+        A key of :data:`ACTIVATIONS` (``"identity"``: a linear net).
     """
 
     def __init__(
@@ -245,7 +311,17 @@ class LinearNet(nn.Sequential):
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with BatchNorm and an identity (or 1x1 projection) shortcut."""
+    """Two 3x3 convolutions with BatchNorm and an identity (or 1x1 projection) shortcut.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Channels in and out.
+    stride : int
+        Of the first convolution (and of the projection shortcut).
+    activation : str
+        A key of :data:`ACTIVATIONS`.
+    """
 
     def __init__(self, n_in: int, n_out: int, *, stride: int, activation: str) -> None:
         super().__init__()
@@ -261,6 +337,18 @@ class BasicBlock(nn.Module):
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block's output.
+
+        Parameters
+        ----------
+        x : Tensor, shape (N, n_in, H, W)
+            Feature maps.
+
+        Returns
+        -------
+        Tensor, shape (N, n_out, H / stride, W / stride)
+            Feature maps.
+        """
         out = self.act(self.bn1(self.conv1(x)))
         return self.act(self.bn2(self.conv2(out)) + self.shortcut(x))
 
@@ -269,6 +357,17 @@ class ResNet18(nn.Module):
     """ResNet18 for small images: 3x3 stem with stride 1, no max-pool, 4 stages of 2 blocks.
 
     Base width 64 gives the usual 11.2 M parameters (11,173,962 for 10 classes).
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        ``(C, H, W)`` of the input images; only ``C`` matters (global average pooling).
+    n_classes : int
+        Logits out.
+    width : int
+        Channels of the stem and the first stage (doubled at each later stage).
+    activation : str
+        A key of :data:`ACTIVATIONS`.
     """
 
     def __init__(
@@ -292,4 +391,16 @@ class ResNet18(nn.Module):
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(n_in, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch of images.
+
+        Parameters
+        ----------
+        x : Tensor, shape (N, C, H, W), float32
+            Images.
+
+        Returns
+        -------
+        Tensor, shape (N, n_classes)
+            Logits.
+        """
         return self.head(self.blocks(self.stem(x)))

@@ -1,5 +1,8 @@
-"""The names the command line offers, importable without torch (so ``dnnspec --help`` works
-without the ``torch`` extra). The modules that implement them check against these lists."""
+"""The names the command line offers, importable without torch.
+
+So ``dnnspec --help`` works without the ``torch`` extra. The modules that implement them check
+against these lists.
+"""
 
 from __future__ import annotations
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -13,6 +15,9 @@ import torch
 from compare.spectrum import Spectrum
 from dnnspec.hvp import loss_hessian
 from dnnspec.lanczos import RESIDUAL_RTOL, block_lanczos, hutchinson_trace, power_iteration
+
+if TYPE_CHECKING:
+    from dnnspec.train import Checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +28,7 @@ POWER_CHECK_RTOL = 1e-3
 def hessian_spectrum(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    data: Iterable,
+    data: tuple[torch.Tensor, torch.Tensor] | Iterable[Sequence[torch.Tensor]],
     *,
     k: int = 100,
     name: str = "network",
@@ -58,7 +63,7 @@ def hessian_spectrum(
     dtype : torch.dtype, optional
         Precision of the Hessian-vector products (default the model's); the Krylov basis is
         always float64.
-    device : optional
+    device : str or torch.device, optional
         Where products run (default the model's device; ``"cuda"`` for a GPU).
     method : {"auto", "func", "graph"}
         Product implementation, see :mod:`dnnspec.hvp` (``"auto"``: the kept gradient graph
@@ -189,6 +194,23 @@ def experiment_labels(
 
     ``setting`` joins whatever differs from the paper's baseline (batch 128, full training
     set, clean labels, width 100): e.g. ``"B=512"``, ``"N=1000"``, ``"40% Label Noise"``.
+
+    Parameters
+    ----------
+    model_name : str
+        A name of :func:`dnnspec.models.build_model` (``"lenet"``, ``"fcn"``, ...).
+    model_kwargs : dict
+        Its options (``depth``, ``width``, ``batch_norm``, ``activation``).
+    data_settings : dict
+        :meth:`dnnspec.data.DataSettings.as_dict`.
+    train_settings : dict
+        :meth:`dnnspec.train.TrainSettings.as_dict`.
+
+    Returns
+    -------
+    dict of str to str
+        ``dataset``, ``model``, ``training`` (optimizer, or ``"Random"`` for 0 epochs) and
+        ``setting`` (``"-"`` for the baseline).
     """
     model = model_name.lower()
     if model in ("fcn",):
@@ -222,7 +244,7 @@ def experiment_labels(
 
 
 def checkpoint_spectrum(
-    checkpoint,
+    checkpoint: str | os.PathLike | Checkpoint,
     *,
     k: int = 100,
     chunk_size: int = 1000,
@@ -234,6 +256,7 @@ def checkpoint_spectrum(
     Parameters
     ----------
     checkpoint : str, os.PathLike or dnnspec.train.Checkpoint
+        A checkpoint file written by ``dnnspec train``, or one already loaded.
     k : int
         Eigenvalues wanted.
     chunk_size : int
@@ -280,7 +303,7 @@ def checkpoint_spectrum(
     )
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """JSON-plain copy: tuples to lists, paths to str, numbers to float/int."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}

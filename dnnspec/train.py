@@ -47,7 +47,7 @@ SGD_LR, ADAPTIVE_LR, SGD_MOMENTUM = 0.1, 1e-3, 0.9
 _UNSUPPORTED_OPTIMIZERS = {"lbfgs", "sparseadam", "muon", "optimizer"}
 
 
-def _torch_optimizers() -> dict[str, type]:
+def _torch_optimizers() -> dict[str, type[torch.optim.Optimizer]]:
     return {
         name.lower(): cls
         for name, cls in vars(torch.optim).items()
@@ -58,7 +58,13 @@ def _torch_optimizers() -> dict[str, type]:
 
 
 def optimizer_choices() -> tuple[str, ...]:
-    """Optimizer names :class:`TrainSettings` accepts (case-insensitive)."""
+    """Optimizer names :class:`TrainSettings` accepts (case-insensitive).
+
+    Returns
+    -------
+    tuple of str
+        The paper's aliases, then the other ``torch.optim`` classes, lower case, sorted.
+    """
     return OPTIMIZER_ALIASES + tuple(sorted(set(_torch_optimizers()) - set(OPTIMIZER_ALIASES)))
 
 
@@ -77,12 +83,15 @@ class TrainSettings:
     momentum : float or None
         None: 0.9 for ``"sgd"``, 0 for ``"vanilla-sgd"``, the optimizer's own default otherwise.
     weight_decay : float >= 0
+        L2 penalty passed to the optimizer.
     batch_size : int >= 1
+        Images per mini-batch.
     epochs : int >= 0
         0 keeps the random initialisation (the paper compares trained and random nets).
     milestones : tuple of float in (0, 1]
         Fractions of training after which the learning rate is multiplied by ``gamma``.
     gamma : float in (0, 1]
+        Learning-rate factor at each milestone.
     seed : int >= 0
         Seeds shuffling and augmentation (and, by convention, the model's initialisation).
     augment : bool
@@ -143,21 +152,55 @@ class TrainSettings:
             raise ValueError(f"augment must be a bool, got {self.augment!r}")
 
     def milestone_epochs(self) -> tuple[int, ...]:
-        """Epochs (1-based) from which each learning-rate decay applies: ``round(f * epochs) + 1``."""
+        """Epochs (1-based) from which each learning-rate decay applies: ``round(f * epochs) + 1``.
+
+        Returns
+        -------
+        tuple of int
+            One per milestone.
+        """
         return tuple(round(m * self.epochs) + 1 for m in self.milestones)
 
     def lr_at(self, epoch: int) -> float:
-        """Learning rate of the 1-based ``epoch``."""
+        """Learning rate of the 1-based ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            1 for the first epoch.
+
+        Returns
+        -------
+        float
+            ``lr * gamma ** (milestones passed)``.
+        """
         return self.lr * self.gamma ** sum(epoch >= m for m in self.milestone_epochs())
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain JSON values (for checkpoints and spectrum metadata).
+
+        Returns
+        -------
+        dict of str
+            The fields by name (``milestones`` as a list).
+        """
         d = asdict(self)
         d["milestones"] = list(self.milestones)
         return d
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainSettings:
-        """Inverse of :meth:`as_dict`; unknown keys raise ``ValueError``."""
+        """Inverse of :meth:`as_dict`; unknown keys raise ``ValueError``.
+
+        Parameters
+        ----------
+        values : dict of str
+            Fields by name (any subset; the others take their defaults).
+
+        Returns
+        -------
+        TrainSettings
+        """
         names = {f.name for f in fields(cls)}
         if not isinstance(values, dict) or set(values) - names:
             extra = sorted(set(values) - names) if isinstance(values, dict) else values
@@ -167,8 +210,19 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class EpochRecord:
-    """One epoch of training: the running mean loss and accuracy over its mini-batches
-    (train mode) and the test loss and accuracy after it (eval mode)."""
+    """One epoch of training.
+
+    Attributes
+    ----------
+    epoch : int
+        1-based.
+    lr : float
+        Its learning rate.
+    train_loss, train_accuracy : float
+        Running mean cross-entropy and accuracy over its mini-batches (train mode).
+    test_loss, test_accuracy : float
+        On the test set after the epoch (eval mode).
+    """
 
     epoch: int
     lr: float
@@ -178,6 +232,13 @@ class EpochRecord:
     test_accuracy: float
 
     def as_dict(self) -> dict[str, float]:
+        """Plain JSON values.
+
+        Returns
+        -------
+        dict of str to float
+            The fields by name.
+        """
         return asdict(self)
 
 
@@ -187,6 +248,19 @@ class TrainResult:
 
     ``train_loss`` is the mean cross-entropy over the whole training set (the loss whose
     Hessian the spectrum is of); accuracies are fractions in [0, 1].
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The trained copy, in eval mode.
+    history : tuple of EpochRecord
+        One per epoch.
+    train_loss, train_accuracy : float
+        Of the final model on the whole training set (eval mode).
+    test_loss, test_accuracy : float
+        Of the final model on the test set.
+    settings : TrainSettings
+        How it was trained.
     """
 
     model: nn.Module
@@ -198,6 +272,13 @@ class TrainResult:
     settings: TrainSettings
 
     def metrics(self) -> dict[str, float]:
+        """The final losses and accuracies.
+
+        Returns
+        -------
+        dict of str to float
+            ``train_loss``, ``train_accuracy``, ``test_loss``, ``test_accuracy``.
+        """
         return {
             "train_loss": self.train_loss,
             "train_accuracy": self.train_accuracy,
@@ -207,7 +288,24 @@ class TrainResult:
 
 
 def make_optimizer(parameters: Iterable[torch.Tensor], settings: TrainSettings) -> torch.optim.Optimizer:
-    """The optimizer ``settings`` names, with its learning rate, weight decay and momentum."""
+    """The optimizer ``settings`` names, with its learning rate, weight decay and momentum.
+
+    Parameters
+    ----------
+    parameters : iterable of Tensor
+        What it optimises (``model.parameters()``).
+    settings : TrainSettings
+        The optimizer's name and options.
+
+    Returns
+    -------
+    torch.optim.Optimizer
+
+    Raises
+    ------
+    ValueError
+        The optimizer does not take one of the options.
+    """
     name = settings.optimizer
     cls = {"sgd": torch.optim.SGD, "vanilla-sgd": torch.optim.SGD, "amsgrad": torch.optim.Adam}.get(name)
     cls = cls or _torch_optimizers()[name]
@@ -228,10 +326,16 @@ def augment_batch(x: torch.Tensor, *, generator: torch.Generator, pad: int = 4) 
     Parameters
     ----------
     x : Tensor, shape (n, C, H, W)
+        Images; not modified.
+    generator : torch.Generator
+        Source of the crops and flips.
+    pad : int
+        Zero padding on each side before the crop.
 
     Returns
     -------
-    Tensor, shape (n, C, H, W); ``x`` is not modified.
+    Tensor, shape (n, C, H, W)
+        The augmented images.
     """
     n, c, h, w = x.shape
     padded = F.pad(x, (pad, pad, pad, pad))
@@ -251,12 +355,19 @@ def evaluate(
 
     Parameters
     ----------
+    model : torch.nn.Module
+        Maps images to logits.
     x : Tensor, shape (n, C, H, W), float32
+        Images.
     y : Tensor, shape (n,), int64
+        Labels.
+    batch_size : int
+        Images per forward pass (no effect on the result).
 
     Returns
     -------
-    loss, accuracy : float (NaN for n = 0)
+    loss, accuracy : float
+        Mean cross-entropy and fraction correct (NaN for n = 0).
     """
     if len(y) == 0:
         return math.nan, math.nan
@@ -285,13 +396,16 @@ def train(
     model : torch.nn.Module
         Maps (N, C, H, W) to logits; copied, not modified.
     dataset : Dataset
+        Training and test splits.
     settings : TrainSettings
+        The recipe.
     progress : bool
         Show a tqdm bar with the running loss and accuracy.
 
     Returns
     -------
     TrainResult
+        The trained copy, its history and final metrics.
 
     Raises
     ------
@@ -370,7 +484,29 @@ def train(
 
 @dataclass(frozen=True, eq=False)
 class Checkpoint:
-    """A network read back from a checkpoint, with everything needed to rebuild its data."""
+    """A network read back from a checkpoint, with everything needed to rebuild its data.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file read.
+    model_name : str
+        The :func:`dnnspec.models.build_model` name.
+    model_kwargs : dict
+        Its options (``input_shape`` as a tuple).
+    model : torch.nn.Module
+        Rebuilt with the saved weights, in eval mode.
+    data_settings : DataSettings
+        Rebuild the training data with :func:`dnnspec.data.load_dataset`.
+    train_settings : TrainSettings
+        How it was trained.
+    history : tuple of EpochRecord
+        One per epoch.
+    metrics : dict
+        Final losses and accuracies.
+    n_parameters : int
+        Trainable parameters.
+    """
 
     path: Path
     model_name: str
@@ -394,10 +530,39 @@ def save_checkpoint(
     history: Sequence[EpochRecord | dict] = (),
     metrics: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a checkpoint atomically in the documented format; returns the path.
+    """Write a checkpoint atomically in the documented format.
 
     ``build_model(model_name, **model_kwargs)`` must rebuild ``model``'s architecture
     (``model_kwargs`` holds plain JSON values; ``input_shape`` may be a tuple).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    model_name : str
+        The :func:`dnnspec.models.build_model` name.
+    model_kwargs : dict
+        Its options.
+    model : torch.nn.Module
+        Whose ``state_dict`` is saved (on the CPU).
+    data_settings : DataSettings
+        The training data.
+    train_settings : TrainSettings
+        The recipe.
+    history : sequence of EpochRecord or dict
+        One per epoch.
+    metrics : dict, optional
+        Final losses and accuracies.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        The metadata is not plain JSON.
     """
     path = Path(path)
     kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in model_kwargs.items()}
@@ -425,6 +590,16 @@ def save_checkpoint(
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint` and rebuild its model (eval mode).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint file.
+
+    Returns
+    -------
+    Checkpoint
+        The model with its weights, settings, history and metrics.
 
     Raises
     ------
@@ -475,7 +650,15 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     )
 
 
-def _check_number(label: str, value: Any, *, low=None, high=None, low_open=False, high_open=False) -> None:
+def _check_number(
+    label: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
     """Raise ``ValueError`` unless ``value`` is a finite real number in the stated interval."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (low is None or (value > low if low_open else value >= low))

@@ -10,7 +10,9 @@ interrupted run keeps every finished entry and a rerun picks up where it stopped
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -91,6 +93,31 @@ def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+#: Seconds between a worker's checks that the batch that started it is still alive.
+PARENT_POLL_SECONDS = 0.5
+_watchdog_started = threading.Event()  # per process: a worker starts its watchdog once
+
+
+def _exit_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)  # the batch was killed: an orphaned worker only holds memory
+
+
+def watch_parent() -> None:
+    """In a worker process, exit as soon as the process that started it dies.
+
+    Pool workers (loky, Dask nannies) otherwise wait out an idle timeout of minutes after a
+    ``kill -9`` of the batch, holding their memory. Called once per worker, on its first entry;
+    does nothing in the main process.
+    """
+    if multiprocessing.parent_process() is None or _watchdog_started.is_set():
+        return
+    _watchdog_started.set()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
 def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None) -> dict:
     """One structure file -> one result row; any failure becomes a row with its reason.
 
@@ -111,6 +138,7 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
         (more than six zero modes, as the paper excluded them) or ``failed`` (``error`` says
         why: the exception's message, prefixed by its type unless it is an input error).
     """
+    watch_parent()
     path = Path(path)
     started = time.perf_counter()
     row: dict = {c: None for c in COLUMNS}

@@ -12,12 +12,18 @@ import io
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from compare.powerlaw import PowerLawFit
 from compare.spectrum import Spectrum
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: Size of a new figure in inches; at :data:`DPI` a PNG is 770 x 484 pixels.
 FIGSIZE = (7.0, 4.4)
@@ -39,7 +45,8 @@ KIND_PALETTES = {
 }
 
 
-def _new_axes(ax, figsize=FIGSIZE):
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
+    """``ax``, or the Axes of a new Figure of ``figsize`` inches."""
     if ax is not None:
         return ax
     from matplotlib.figure import Figure
@@ -67,7 +74,15 @@ def _palette(kinds: Sequence[str]) -> list:
     return colors
 
 
-def _rank_lines(ax, series, fits, colors, max_points: int, what: str) -> None:
+def _rank_lines(
+    ax: Axes,
+    series: Sequence[tuple[str, str, np.ndarray]],
+    fits: Sequence[PowerLawFit | None],
+    colors: Sequence[str],
+    max_points: int,
+    what: str,
+) -> None:
+    """Draw normalised (label, kind, values) series with their fitted lines; ``what`` names the y axis."""
     lowest = 1.0
     for (label, kind, values), fit, color in zip(series, fits, colors, strict=True):
         y = values / values[0]
@@ -94,7 +109,12 @@ def _rank_lines(ax, series, fits, colors, max_points: int, what: str) -> None:
     )
 
 
-def _as_list(spectra, fits, colors):
+def _as_list(
+    spectra: Sequence[Spectrum] | Spectrum,
+    fits: Sequence[PowerLawFit | None] | PowerLawFit | None,
+    colors: Sequence[str] | None,
+) -> tuple[list[Spectrum], list[PowerLawFit | None], list[str]]:
+    """Spectra, fits and colours as lists of one length (one fit or None for all; default colours)."""
     if isinstance(spectra, Spectrum):
         spectra = [spectra]
     if fits is None or isinstance(fits, PowerLawFit):
@@ -112,11 +132,11 @@ def rank_size(
     spectra: Sequence[Spectrum] | Spectrum,
     fits: Sequence[PowerLawFit | None] | PowerLawFit | None = None,
     *,
-    ax=None,
-    colors: Sequence | None = None,
+    ax: Axes | None = None,
+    colors: Sequence[str] | None = None,
     max_points: int = MAX_POINTS,
     title: str | None = None,
-):
+) -> Axes:
     """Rank-size plot of normalised spectra ``x_k / x_1`` on log-log axes, with fitted lines.
 
     The fitted power law appears as its rank-size line: a fraction ``(x / x_min)^(1 - beta)``
@@ -127,7 +147,9 @@ def rank_size(
     Parameters
     ----------
     spectra : Spectrum or sequence of Spectrum
+        The spectra drawn.
     fits : PowerLawFit or sequence (same length, None entries allowed), optional
+        Their fits, drawn as lines (None: no line).
     ax : matplotlib Axes, optional
         Draw here; default a new figure.
     colors : sequence of matplotlib colours, optional
@@ -135,10 +157,12 @@ def rank_size(
     max_points : int
         Points drawn per spectrum (log-spaced ranks); the fit uses every value.
     title : str, optional
+        Default: a description of the lines.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The Axes drawn on; ``ax.figure`` is its Figure.
     """
     spectra, fits, colors = _as_list(spectra, fits, colors)
     ax = _new_axes(ax, RANK_FIGSIZE)
@@ -152,19 +176,40 @@ def eigengap_rank(
     spectra: Sequence[Spectrum] | Spectrum,
     fits: Sequence[PowerLawFit | None] | PowerLawFit | None = None,
     *,
-    ax=None,
-    colors: Sequence | None = None,
+    ax: Axes | None = None,
+    colors: Sequence[str] | None = None,
     max_points: int = MAX_POINTS,
     title: str | None = None,
-):
+) -> Axes:
     """Rank plot of the normalised eigengaps ``delta_k / delta_1`` (paper Figure 2).
 
     ``delta`` is :func:`compare.eigengaps` of each spectrum; ``fits`` are fits of those gaps
     (e.g. ``fit_power_law(eigengaps(values), k=K)``), drawn as in :func:`rank_size`.
 
+    Parameters
+    ----------
+    spectra : Spectrum or sequence of Spectrum
+        The spectra whose gaps are drawn; each needs a positive gap.
+    fits : PowerLawFit or sequence (same length, None entries allowed), optional
+        Fits of the gaps, drawn as lines (None: no line).
+    ax : matplotlib Axes, optional
+        Draw here; default a new figure.
+    colors : sequence of matplotlib colours, optional
+        One per spectrum; default cool colours for proteins, warm ones for networks.
+    max_points : int
+        Points drawn per spectrum (log-spaced ranks).
+    title : str, optional
+        Default: a description of the lines.
+
     Returns
     -------
     matplotlib.axes.Axes
+        The Axes drawn on; ``ax.figure`` is its Figure.
+
+    Raises
+    ------
+    ValueError
+        A spectrum has no positive eigengap.
     """
     from compare.powerlaw import eigengaps
 
@@ -181,24 +226,35 @@ def eigengap_rank(
     return ax
 
 
-def _by_kind(fits, column: str):
+def _by_kind(fits: pd.DataFrame, column: str) -> Iterator[tuple[str, np.ndarray]]:
+    """(kind, float values of ``column``) per kind present, missing values left out."""
     for kind in ("protein", "network"):
         part = fits[(fits["kind"] == kind) & fits[column].notna()]
         if len(part):
             yield kind, part[column].astype(float).to_numpy()
 
 
-def s_histogram(fits, *, ax=None, bins: int = 30):
+def s_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 30) -> Axes:
     """Histogram of the Zipf slope s, one colour per kind, with s = 1 marked (paper Figure 10).
 
     Parameters
     ----------
     fits : pandas.DataFrame
         Columns ``kind`` and ``s`` (e.g. :func:`compare.report.fit_many`).
+    ax : matplotlib Axes, optional
+        Draw here; default a new figure.
+    bins : int
+        Histogram bins, shared by the kinds.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        No s value to plot.
     """
     ax = _new_axes(ax)
     groups = list(_by_kind(fits, "s"))
@@ -214,7 +270,7 @@ def s_histogram(fits, *, ax=None, bins: int = 30):
     return ax
 
 
-def _count_axis(ax) -> None:
+def _count_axis(ax: Axes) -> None:
     """Integer counts on y, and headroom above the bars for the legend."""
     from matplotlib.ticker import MaxNLocator
 
@@ -224,14 +280,29 @@ def _count_axis(ax) -> None:
     ax.legend(fontsize=8, loc="upper right", framealpha=0.95, edgecolor="none")
 
 
-def ratio_histogram(fits, *, ax=None, bins: int = 30):
+def ratio_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 30) -> Axes:
     """Histogram of d_ks / d_c (Massey's d_c; outlined: the fitted-beta d_c) with d_ks = d_c marked.
 
     Spectra to the left of the line pass the KS test (paper Figure 10).
 
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        Columns ``kind``, ``d_ks_over_d_c`` and (optionally) ``d_ks_over_d_c_fitted``.
+    ax : matplotlib Axes, optional
+        Draw here; default a new figure.
+    bins : int
+        Histogram bins, shared by the kinds.
+
     Returns
     -------
     matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        No d_ks / d_c value to plot.
     """
     ax = _new_axes(ax)
     groups = list(_by_kind(fits, "d_ks_over_d_c"))
@@ -260,20 +331,30 @@ def ratio_histogram(fits, *, ax=None, bins: int = 30):
     return ax
 
 
-def s_versus_size(fits, *, ax=None, reference=None):
-    """s against protein size 3N, with the Table-13 bins and (optionally) the paper's bin means.
+def s_versus_size(
+    fits: pd.DataFrame, *, ax: Axes | None = None, reference: pd.DataFrame | None = None
+) -> Axes:
+    """The slope s against protein size 3N, with the Table-13 bins and (optionally) the paper's bin means.
 
     Parameters
     ----------
     fits : pandas.DataFrame
         Columns ``kind``, ``n_residues``, ``s``, ``sigma``, ``beta``; protein rows with
         ``n_residues`` are drawn, error bars ``s^2 sigma`` (the standard error of s).
+    ax : matplotlib Axes, optional
+        Draw here; default a new figure.
     reference : pandas.DataFrame, optional
         :func:`compare.report.tables.read_paper_reference`; Table 13's mean s per bin is drawn.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        No protein with a known size.
     """
     from compare.summary import SIZE_BINS
 
@@ -318,19 +399,38 @@ def s_versus_size(fits, *, ax=None, reference=None):
     return ax
 
 
-def s_versus(fits, column: str, *, ax=None, xlabel: str | None = None, kind: str = "network"):
-    """s of the ``kind`` rows against ``column`` (log x), points labelled by name (paper Figure 16).
+def s_versus(
+    fits: pd.DataFrame,
+    column: str,
+    *,
+    ax: Axes | None = None,
+    xlabel: str | None = None,
+    kind: str = "network",
+) -> Axes:
+    """The slope s of the ``kind`` rows against ``column`` (log x), points labelled by name (paper Figure 16).
 
     Parameters
     ----------
     fits : pandas.DataFrame
+        Columns ``kind``, ``name``, ``s``, ``is_power_law`` and ``column``.
     column : str
         E.g. ``"x_1"`` (the top eigenvalue) or ``"trace"`` (Hessian trace from the meta).
+    ax : matplotlib Axes, optional
+        Draw here; default a new figure.
     xlabel : str, optional
+        Default: ``column``.
+    kind : {"network", "protein"}
+        The rows drawn.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        No row of ``kind`` with a value of ``column``.
     """
     ax = _new_axes(ax)
     part = fits[(fits["kind"] == kind) & fits[column].notna()]
@@ -355,7 +455,7 @@ def s_versus(fits, column: str, *, ax=None, xlabel: str | None = None, kind: str
     return ax
 
 
-def _overlay(fits, kind: str, limit: int) -> list[int]:
+def _overlay(fits: pd.DataFrame, kind: str, limit: int) -> list[int]:
     """Up to ``limit`` row positions of ``kind``, spread evenly over the spectrum sizes."""
     part = fits[fits["kind"] == kind].sort_values("n_modes", kind="stable")
     positions = [fits.index.get_loc(i) for i in part.index]
@@ -368,8 +468,13 @@ def _overlay(fits, kind: str, limit: int) -> list[int]:
 
 
 def report_figures(
-    spectra: Sequence[Spectrum], fits, *, reference=None, alpha: float = 0.05, overlay: int = 6
-) -> list[tuple[str, object, str]]:
+    spectra: Sequence[Spectrum],
+    fits: pd.DataFrame,
+    *,
+    reference: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    overlay: int = 6,
+) -> list[tuple[str, Figure, str]]:
     """The figures of ``compare report``: (name, Figure, caption) for each that the data allow.
 
     Parameters
@@ -383,6 +488,11 @@ def report_figures(
         KS significance of the fits drawn.
     overlay : int
         Spectra of each kind in the rank-size and eigengap overlays, spread over sizes.
+
+    Returns
+    -------
+    list of (str, matplotlib.figure.Figure, str)
+        ``(name, figure, caption)``; names among :data:`compare.report.writer.FIGURE_NAMES`.
     """
     from compare.powerlaw import eigengaps, fit_power_law
 
@@ -459,14 +569,34 @@ def report_figures(
     return figures
 
 
-def _figure(ax_or_fig):
+def _figure(ax_or_fig: Axes | Figure) -> Figure:
+    """The Figure itself, or the Figure holding an Axes."""
     return ax_or_fig if hasattr(ax_or_fig, "savefig") else ax_or_fig.figure
 
 
-def figure_bytes(ax_or_fig, fmt: str, *, dpi: int = DPI) -> bytes:
+def figure_bytes(ax_or_fig: Axes | Figure, fmt: str, *, dpi: int = DPI) -> bytes:
     """The figure as ``fmt`` ("png" or "svg") bytes, reproducibly (no date, fixed SVG ids).
 
     A figure of :data:`FIGSIZE` gives a PNG of ``FIGSIZE * dpi`` pixels.
+
+    Parameters
+    ----------
+    ax_or_fig : matplotlib Axes or Figure
+        The figure, or an Axes of it.
+    fmt : {"png", "svg"}
+        The file format.
+    dpi : int
+        Resolution of a PNG.
+
+    Returns
+    -------
+    bytes
+        The file's contents.
+
+    Raises
+    ------
+    ValueError
+        Another format.
     """
     import matplotlib
 
@@ -479,8 +609,21 @@ def figure_bytes(ax_or_fig, fmt: str, *, dpi: int = DPI) -> bytes:
     return buf.getvalue()
 
 
-def save_figure(ax, path: str | os.PathLike, *, dpi: int = 150) -> None:
-    """Save the figure holding ``ax`` (an Axes or a Figure; format from the suffix) and close it."""
+def save_figure(ax: Axes | Figure, path: str | os.PathLike, *, dpi: int = 150) -> None:
+    """Save the figure holding ``ax`` (an Axes or a Figure; format from the suffix) and close it.
+
+    PNG and SVG are written reproducibly (:func:`figure_bytes`); other suffixes by
+    matplotlib's ``savefig``. A figure made by pyplot is closed.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes or Figure
+        The figure, or an Axes of it.
+    path : str or path-like
+        The file; its suffix chooses the format.
+    dpi : int
+        Resolution of raster formats.
+    """
     fig = _figure(ax)
     suffix = os.fspath(path).rsplit(".", 1)[-1].lower()
     if suffix in ("png", "svg"):

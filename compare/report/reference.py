@@ -10,15 +10,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from compare.powerlaw import eigengaps, fit_power_law
 from compare.spectrum import Spectrum
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The paper's KS significance; the comparison with its numbers is made at this level.
 PAPER_ALPHA = 0.05
 
 
-def _key(text) -> str:
+def _key(text: object) -> str:
     """Normalised label for matching: lower case, letters and digits only; '-', '' and None -> ''."""
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
@@ -26,7 +30,7 @@ def _key(text) -> str:
     return "" if key in ("", "none") else key
 
 
-def _base_dataset(name) -> str | None:
+def _base_dataset(name: object) -> object:
     """``"MNIST (5k subset)"`` -> ``"MNIST"``: a parenthesis qualifies a subset of the same dataset."""
     if not isinstance(name, str):
         return name
@@ -34,12 +38,14 @@ def _base_dataset(name) -> str | None:
 
 
 def _experiment(meta: Mapping) -> tuple[str, str, str, str]:
+    """Normalised (dataset, model, training, setting) of a network spectrum's meta."""
     training = meta.get("training") if meta.get("training") is not None else meta.get("optimizer")
     dataset = _base_dataset(meta.get("dataset"))
     return (_key(dataset), _key(meta.get("model")), _key(training), _key(meta.get("setting")))
 
 
-def _paper_rows_for(spectrum: Spectrum, reference) -> list[dict]:
+def _paper_rows_for(spectrum: Spectrum, reference: pd.DataFrame) -> list[dict]:
+    """The rows of the paper's table whose experiment ``spectrum`` reproduces."""
     if spectrum.kind == "protein":
         names = {_key(spectrum.name), _key(spectrum.meta.get("entry"))} - {""}
         mask = (reference["kind"] == "protein") & (reference["table"] == 11)
@@ -58,7 +64,7 @@ def _paper_rows_for(spectrum: Spectrum, reference) -> list[dict]:
     return out
 
 
-def paper_comparison(spectra: Sequence[Spectrum], reference):
+def paper_comparison(spectra: Sequence[Spectrum], reference: pd.DataFrame) -> pd.DataFrame:
     """Our numbers beside the paper's for every spectrum whose experiment the paper reports.
 
     A protein matches Table 11 by name (4HHB); a network matches Tables 6-10 by
@@ -69,6 +75,13 @@ def paper_comparison(spectra: Sequence[Spectrum], reference):
     meets the paper's "Eigengap" row of its run, compared with the fit of its eigengaps. The
     fit is redone at the paper's K and alpha = 0.05 when the spectrum holds enough values;
     otherwise at all values, with a note.
+
+    Parameters
+    ----------
+    spectra : sequence of Spectrum
+        Our spectra.
+    reference : pandas.DataFrame
+        The paper's table (:func:`compare.report.tables.read_paper_reference`).
 
     Returns
     -------

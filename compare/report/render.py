@@ -11,10 +11,14 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # --- Tables as text cells, 3-4 significant digits (CSV files keep full precision) ---
 
@@ -24,18 +28,46 @@ MAX_DISPLAY_ROWS = 200
 
 @dataclass(frozen=True)
 class DisplayTable:
-    """A table ready to render: text cells, which columns are numeric, and how many rows were left out."""
+    """A table ready to render: text cells, which columns are numeric, and how many rows were left out.
+
+    Attributes
+    ----------
+    name : str
+        The table's name (its CSV file is ``tables/<name>.csv``).
+    caption : str
+        Shown above it.
+    header : tuple of str
+        Column headings.
+    rows : tuple of tuple of str
+        The displayed rows' cells.
+    numeric : tuple of bool
+        Per column: right-aligned numbers.
+    omitted : int
+        Rows left out of the display (all are in the CSV file).
+    """
 
     name: str
     caption: str
-    header: tuple
-    rows: tuple
-    numeric: tuple
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...]
     omitted: int = 0
 
 
-def format_number(value, digits: int = 4) -> str:
+def format_number(value: object, digits: int = 4) -> str:
     """``digits`` significant digits (scientific outside [1e-3, 1e4)); ints as ints; missing as "–".
+
+    Parameters
+    ----------
+    value : object
+        A number, bool, None, NaN or pandas NA, or anything else (shown by ``str``).
+    digits : int
+        Significant digits of a float.
+
+    Returns
+    -------
+    str
+        The cell text (``"yes"``/``"no"`` for a bool).
 
     Examples
     --------
@@ -69,14 +101,16 @@ def format_number(value, digits: int = 4) -> str:
     return str(value)
 
 
-def _missing(x) -> bool:
+def _missing(x: object) -> bool:
+    """None, NaN or pandas NA (anything that cannot be compared with itself)."""
     try:
         return x is None or bool(x != x)
     except TypeError:
         return True
 
 
-def _fixed(value, decimals: int, sign: bool = False) -> str:
+def _fixed(value: object, decimals: int, sign: bool = False) -> str:
+    """``value`` with ``decimals`` decimals (and a sign when ``sign`` and nonzero); missing as "–"."""
     if _missing(value):
         return "–"
     value = round(float(value), decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -216,7 +250,7 @@ _DISPLAY = {
 }
 
 
-def _comparison_long(table) -> list[dict]:
+def _comparison_long(table: pd.DataFrame) -> list[dict]:
     """The wide paper comparison as one row per (spectrum, quantity): easier to read than 20 columns.
 
     The spectrum's name, table and experiment stand on its first row only.
@@ -246,7 +280,7 @@ def _comparison_long(table) -> list[dict]:
     return rows
 
 
-def _kinds_display(table) -> tuple[tuple, list[dict]]:
+def _kinds_display(table: pd.DataFrame) -> tuple[tuple, list[dict]]:
     """Specs and text rows of :func:`kind_comparison`: counts as ints, rates in %, the rest 3 decimals."""
     kinds = [k for k in ("protein", "network") if k in table]
     rows = []
@@ -259,9 +293,32 @@ def _kinds_display(table) -> tuple[tuple, list[dict]]:
 
 
 def format_table(
-    name: str, table, *, bootstrap: bool = False, max_rows: int = MAX_DISPLAY_ROWS
+    name: str, table: pd.DataFrame, *, bootstrap: bool = False, max_rows: int = MAX_DISPLAY_ROWS
 ) -> DisplayTable:
-    """Report table ``name`` as a :class:`DisplayTable` of text cells (3-4 significant digits)."""
+    """Report table ``name`` as a :class:`DisplayTable` of text cells (3-4 significant digits).
+
+    Parameters
+    ----------
+    name : str
+        One of the report's table names (``networks``, ``proteins``, ``protein_size_bins``,
+        ``proteins_vs_networks``, ``paper_comparison``, ``eigengaps``, ``likelihood_ratios``,
+        ``not_analysed``, ``settings``).
+    table : pandas.DataFrame
+        The table of that name.
+    bootstrap : bool
+        Show the bootstrap p column (fit tables).
+    max_rows : int
+        Rows displayed; the rest are counted in ``omitted``.
+
+    Returns
+    -------
+    DisplayTable
+
+    Raises
+    ------
+    ValueError
+        No display form for ``name``.
+    """
     if name == "proteins_vs_networks":
         caption = "The protein set beside the network spectra: distributions of s, β and d_ks / d_c."
         specs, records = _kinds_display(table)
@@ -291,27 +348,87 @@ def format_table(
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the report: a heading, text, notes, tables and figures (name, PNG bytes, caption)."""
+    """One part of the report: a heading, text, notes, tables and figures.
+
+    Attributes
+    ----------
+    title : str
+        The heading.
+    paragraphs : sequence of str
+        Text.
+    notes : sequence of str
+        Shown as a list.
+    tables : sequence of DisplayTable
+        The tables.
+    figures : sequence of (str, bytes, str)
+        ``(name, PNG bytes, caption)``.
+    """
 
     title: str
     paragraphs: Sequence[str] = ()
     notes: Sequence[str] = ()
     tables: Sequence[DisplayTable] = ()
-    figures: Sequence[tuple] = ()
+    figures: Sequence[tuple[str, bytes, str]] = ()
 
 
 def report_sections(
-    tables: dict, figures: list, notes: list[str], *, bootstrap: bool, not_analysed: int
+    tables: dict[str, pd.DataFrame],
+    figures: list[tuple[str, bytes, str]],
+    notes: list[str],
+    *,
+    bootstrap: bool,
+    not_analysed: int,
 ) -> list[Section]:
     """The report's sections in order, from its tables by name, figures and notes.
 
-    ``tables`` maps names to DataFrames (``fits`` and ``settings`` always present); ``figures``
-    holds (name, PNG bytes, caption) tuples; ``bootstrap`` shows the bootstrap p column;
-    ``not_analysed`` (the number of batch rows not analysed) is mentioned when nonzero.
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        The report's tables by name (``fits``, ``settings``, ``proteins_vs_networks`` and
+        ``eigengaps`` always present; the others optional).
+    figures : list of (str, bytes, str)
+        ``(name, PNG bytes, caption)`` of each figure drawn.
+    notes : list of str
+        Shown in the summary section.
+    bootstrap : bool
+        Show the bootstrap p column.
+    not_analysed : int
+        Batch rows not analysed; mentioned in the summary when nonzero.
+
+    Returns
+    -------
+    list of Section
+        Settings, Summary, Networks, Proteins, Proteins beside networks, Comparison with the
+        paper, Eigengaps, Likelihood-ratio tests, Not analysed: those the tables allow.
     """
     figs = {name: (png, caption) for name, png, caption in figures}
-    fits = tables["fits"]
-    sections = [Section("Settings", tables=[format_table("settings", tables["settings"])])]
+
+    def shown(*names: str) -> list[tuple[str, bytes, str]]:
+        return [(n, *figs[n]) for n in names if n in figs]
+
+    sections = [
+        Section("Settings", tables=[format_table("settings", tables["settings"])]),
+        Section(
+            "Summary",
+            paragraphs=_glance(tables["fits"], not_analysed),
+            notes=notes,
+            figures=shown("rank_size"),
+        ),
+    ]
+    sections += _kind_sections(tables, shown, bootstrap=bootstrap)
+    sections.append(
+        Section(
+            "Proteins beside networks",
+            tables=[format_table("proteins_vs_networks", tables["proteins_vs_networks"])],
+            figures=shown("s_histogram", "ratio_histogram"),
+        )
+    )
+    sections += _comparison_sections(tables, shown)
+    return sections
+
+
+def _glance(fits: pd.DataFrame, not_analysed: int) -> list[str]:
+    """The summary's paragraphs: pass counts and mean s and beta per kind, rows not analysed."""
     glance = []
     for kind in ("protein", "network"):
         part = fits[fits["kind"] == kind]
@@ -323,14 +440,17 @@ def report_sections(
             )
     if not_analysed:
         glance.append(f"{not_analysed} batch row(s) not analysed (see the last table).")
-    sections.append(
-        Section(
-            "Summary",
-            paragraphs=glance,
-            notes=notes,
-            figures=[(n, *figs[n]) for n in ("rank_size",) if n in figs],
-        )
-    )
+    return glance
+
+
+def _kind_sections(
+    tables: dict[str, pd.DataFrame],
+    shown: Callable[..., list[tuple[str, bytes, str]]],
+    *,
+    bootstrap: bool,
+) -> list[Section]:
+    """The Networks and Proteins sections, for the kinds present."""
+    sections = []
     if "networks" in tables:
         sections.append(
             Section(
@@ -340,7 +460,7 @@ def report_sections(
                     "One row per network spectrum in the form of the paper's Tables 1 and 6-10; "
                     "dataset, model, training and setting come from the spectrum's meta."
                 ],
-                figures=[(n, *figs[n]) for n in ("s_versus_top_eigenvalue", "s_versus_trace") if n in figs],
+                figures=shown("s_versus_top_eigenvalue", "s_versus_trace"),
             )
         )
     if "proteins" in tables:
@@ -356,16 +476,17 @@ def report_sections(
                     "σ = 1/λ), then the size-binned summary of its Table 13 beside the paper's numbers "
                     "(Δ = ours − paper)."
                 ],
-                figures=[(n, *figs[n]) for n in ("s_versus_size",) if n in figs],
+                figures=shown("s_versus_size"),
             )
         )
-    sections.append(
-        Section(
-            "Proteins beside networks",
-            tables=[format_table("proteins_vs_networks", tables["proteins_vs_networks"])],
-            figures=[(n, *figs[n]) for n in ("s_histogram", "ratio_histogram") if n in figs],
-        )
-    )
+    return sections
+
+
+def _comparison_sections(
+    tables: dict[str, pd.DataFrame], shown: Callable[..., list[tuple[str, bytes, str]]]
+) -> list[Section]:
+    """The sections after the kinds: paper comparison, eigengaps, likelihood ratios, not analysed."""
+    sections = []
     if "paper_comparison" in tables:
         sections.append(
             Section(
@@ -381,7 +502,7 @@ def report_sections(
         Section(
             "Eigengaps",
             tables=[format_table("eigengaps", tables["eigengaps"])],
-            figures=[(n, *figs[n]) for n in ("eigengaps",) if n in figs],
+            figures=shown("eigengaps"),
         )
     )
     if "likelihood_ratios" in tables:
@@ -422,6 +543,7 @@ figcaption { font-size: 12.5px; color: #444; max-width: 770px; }
 
 
 def _html_table(table: DisplayTable) -> str:
+    """A scrolling ``<table>`` with its caption and the count of rows left out."""
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in table.header)
     body = []
@@ -445,7 +567,20 @@ def _html_table(table: DisplayTable) -> str:
 
 
 def render_html(title: str, sections: Sequence[Section]) -> str:
-    """One self-contained HTML page: inline CSS, figures as base64 PNG, no external reference."""
+    """One self-contained HTML page: inline CSS, figures as base64 PNG, no external reference.
+
+    Parameters
+    ----------
+    title : str
+        The page's title and heading.
+    sections : sequence of Section
+        The content, in order.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
     esc = html.escape
     parts = [
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
@@ -472,11 +607,25 @@ def render_html(title: str, sections: Sequence[Section]) -> str:
 
 
 def _md_cell(text: str) -> str:
+    """A Markdown table cell: pipes escaped, on one line."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(title: str, sections: Sequence[Section]) -> str:
-    """The report as Markdown: pipe tables, figures linked from ``figures/``."""
+    """The report as Markdown: pipe tables, figures linked from ``figures/``.
+
+    Parameters
+    ----------
+    title : str
+        The top heading.
+    sections : sequence of Section
+        The content, in order.
+
+    Returns
+    -------
+    str
+        The Markdown text.
+    """
     lines = [f"# {title}", ""]
     for section in sections:
         lines += [f"## {section.title}", ""]

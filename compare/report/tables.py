@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from compare.krule import KRule
 from compare.powerlaw import critical_value, eigengaps, fit_power_law, ks_null_distribution
 from compare.spectrum import Spectrum
 from compare.summary import SIZE_BINS, summarize_by_size
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Simulated samples behind the fitted-beta critical value (as :func:`compare.fitted_critical_value`).
 FITTED_N_SIM = 2000
@@ -46,7 +50,13 @@ def paper_reference_path() -> Path:
 
 
 def default_rules() -> dict[str, KRule]:
-    """The report's default K rules: proteins the paper's top tenth, networks K = 1000 (all if fewer)."""
+    """The report's default K rules: proteins the paper's top tenth, networks K = 1000 (all if fewer).
+
+    Returns
+    -------
+    dict of str to KRule
+        By kind, ``"protein"`` and ``"network"``.
+    """
     return {"protein": KRule(fraction=0.1), "network": KRule(top=1000, strict=False)}
 
 
@@ -64,6 +74,7 @@ def _null_tables(k: int, alpha: float, bootstrap: int, seed: int) -> tuple[float
 
 
 def _verdict(passed: bool) -> str:
+    """The verdict's words."""
     return "power law" if passed else "not a power law"
 
 
@@ -78,12 +89,13 @@ def fit_many(
     seed: int = 0,
     jobs: int = 1,
     sources: Sequence[str] | None = None,
-):
+) -> pd.DataFrame:
     """Fit every spectrum; one row each, with the Massey and fitted-beta KS verdicts.
 
     Parameters
     ----------
     spectra : sequence of Spectrum
+        The spectra to fit.
     k, fraction : optional
         One K rule for every spectrum (strict: a shorter spectrum raises). Default: ``rules``.
     rules : mapping kind -> KRule, optional
@@ -118,6 +130,35 @@ def fit_many(
     """
     import pandas as pd
 
+    rules = _fit_rules(k, fraction, rules, alpha=alpha, bootstrap=bootstrap, jobs=jobs)
+    sources = list(sources) if sources is not None else [""] * len(spectra)
+    if len(sources) != len(spectra):
+        raise ValueError(f"got {len(spectra)} spectra but {len(sources)} sources")
+    rows = [
+        _fit_row(spectrum, source, rules[spectrum.kind], alpha)
+        for spectrum, source in zip(spectra, sources, strict=True)
+    ]
+    nulls = _null_tables_by_k(
+        sorted({row["k"] for row, _, _ in rows}), alpha, int(bootstrap), seed, int(jobs)
+    )
+    records = []
+    for row, meta_row, note in rows:
+        _add_fitted_verdict(row, *nulls[row["k"]], bootstrap=bool(bootstrap))
+        records.append({**row, **meta_row, "note": note})
+    columns = list(records[0]) if records else ["name", "kind", "k", "beta", "s"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def _fit_rules(
+    k: int | None,
+    fraction: float | None,
+    rules: Mapping[str, KRule] | None,
+    *,
+    alpha: float,
+    bootstrap: int,
+    jobs: int,
+) -> dict[str, KRule]:
+    """Check the options of :func:`fit_many`; the K rule of each kind."""
     critical_value(2, alpha)  # validates alpha
     if bootstrap and int(bootstrap) < 100:
         raise ValueError(f"bootstrap must be 0 (off) or >= 100 samples, got {bootstrap!r}")
@@ -126,65 +167,70 @@ def fit_many(
     if k is not None or fraction is not None:
         rule = KRule(top=k, fraction=fraction)
         rules = {"protein": rule, "network": rule}
-    rules = dict(default_rules(), **(rules or {}))
-    sources = list(sources) if sources is not None else [""] * len(spectra)
-    if len(sources) != len(spectra):
-        raise ValueError(f"got {len(spectra)} spectra but {len(sources)} sources")
-    rows = []
-    for spectrum, source in zip(spectra, sources, strict=True):
-        rule = rules[spectrum.kind]
-        kk, note = rule.resolve(spectrum)
-        fit = fit_power_law(spectrum.values, k=kk, alpha=alpha)
-        meta = spectrum.meta
-        row = {
-            "name": spectrum.name,
-            "kind": spectrum.kind,
-            "source": source,
-            "n": len(spectrum),
-            "n_modes": int(meta.get("n_modes") or len(spectrum)),
-            "k": fit.k,
-            "k_rule": rule.describe(),
-            "x_1": float(spectrum.values[0]),
-            "x_min": fit.x_min,
-            "beta": fit.beta,
-            "sigma": fit.sigma,
-            "s": fit.s,
-            "d_ks": fit.d_ks,
-            "d_c": fit.d_c,
-            "d_ks_over_d_c": fit.d_ks / fit.d_c,
-            "is_power_law": fit.is_power_law,
-            "verdict": _verdict(fit.is_power_law),
-        }
-        meta_row = {c: meta.get(c) for c in META_COLUMNS}
-        if meta_row["training"] is None:
-            meta_row["training"] = meta.get("optimizer")
-        rows.append((row, meta_row, note))
-    distinct = sorted({row["k"] for row, _, _ in rows})
-    args = [(kk, alpha, int(bootstrap), seed) for kk in distinct]
-    if int(jobs) > 1 and len(distinct) > 1:
-        with ProcessPoolExecutor(max_workers=int(jobs)) as pool:
+    return dict(default_rules(), **(rules or {}))
+
+
+def _fit_row(
+    spectrum: Spectrum, source: str, rule: KRule, alpha: float
+) -> tuple[dict[str, object], dict[str, object], str]:
+    """The fit columns, the meta columns and the note of one spectrum's row."""
+    kk, note = rule.resolve(spectrum)
+    fit = fit_power_law(spectrum.values, k=kk, alpha=alpha)
+    meta = spectrum.meta
+    row = {
+        "name": spectrum.name,
+        "kind": spectrum.kind,
+        "source": source,
+        "n": len(spectrum),
+        "n_modes": int(meta.get("n_modes") or len(spectrum)),
+        "k": fit.k,
+        "k_rule": rule.describe(),
+        "x_1": float(spectrum.values[0]),
+        "x_min": fit.x_min,
+        "beta": fit.beta,
+        "sigma": fit.sigma,
+        "s": fit.s,
+        "d_ks": fit.d_ks,
+        "d_c": fit.d_c,
+        "d_ks_over_d_c": fit.d_ks / fit.d_c,
+        "is_power_law": fit.is_power_law,
+        "verdict": _verdict(fit.is_power_law),
+    }
+    meta_row = {c: meta.get(c) for c in META_COLUMNS}
+    if meta_row["training"] is None:
+        meta_row["training"] = meta.get("optimizer")
+    return row, meta_row, note
+
+
+def _null_tables_by_k(
+    distinct: list[int], alpha: float, bootstrap: int, seed: int, jobs: int
+) -> dict[int, tuple[float, np.ndarray | None]]:
+    """:func:`_null_tables` of every distinct K, in ``jobs`` processes when there are several."""
+    args = [(kk, alpha, bootstrap, seed) for kk in distinct]
+    if jobs > 1 and len(distinct) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(_null_tables, *zip(*args, strict=True)))
     else:
         results = [_null_tables(*a) for a in args]
-    nulls = dict(zip(distinct, results, strict=True))
-    records = []
-    for row, meta_row, note in rows:
-        d_c_fitted, table = nulls[row["k"]]
-        passed = bool(row["d_ks"] < d_c_fitted) if math.isfinite(d_c_fitted) else False
-        row.update(
-            d_c_fitted=d_c_fitted,
-            d_ks_over_d_c_fitted=row["d_ks"] / d_c_fitted,
-            is_power_law_fitted=passed,
-            verdict_fitted=_verdict(passed) if math.isfinite(d_c_fitted) else "n/a (K < 3)",
-        )
-        if bootstrap:
-            row["p_value"] = float(np.mean(table >= row["d_ks"])) if table is not None else math.nan
-        records.append({**row, **meta_row, "note": note})
-    columns = list(records[0]) if records else ["name", "kind", "k", "beta", "s"]
-    return pd.DataFrame(records, columns=columns)
+    return dict(zip(distinct, results, strict=True))
 
 
-def read_paper_reference(path: str | os.PathLike | None = None):
+def _add_fitted_verdict(
+    row: dict[str, object], d_c_fitted: float, table: np.ndarray | None, *, bootstrap: bool
+) -> None:
+    """Add the fitted-beta columns (and the bootstrap p-value) to a row of :func:`fit_many`."""
+    passed = bool(row["d_ks"] < d_c_fitted) if math.isfinite(d_c_fitted) else False
+    row.update(
+        d_c_fitted=d_c_fitted,
+        d_ks_over_d_c_fitted=row["d_ks"] / d_c_fitted,
+        is_power_law_fitted=passed,
+        verdict_fitted=_verdict(passed) if math.isfinite(d_c_fitted) else "n/a (K < 3)",
+    )
+    if bootstrap:
+        row["p_value"] = float(np.mean(table >= row["d_ks"])) if table is not None else math.nan
+
+
+def read_paper_reference(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """The paper's published rows (lines starting with # are comments).
 
     Parameters
@@ -198,6 +244,11 @@ def read_paper_reference(path: str | os.PathLike | None = None):
     pandas.DataFrame
         Columns ``table, kind, name, dataset, model, training, setting, k, k_rule,
         n_proteins, d_ks, d_c, d_ks_over_d_c, power_law, beta, sigma, beta_sd, s, s_sd``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
     """
     import pandas as pd
 
@@ -225,11 +276,18 @@ def read_paper_reference(path: str | os.PathLike | None = None):
     return table
 
 
-def size_summary(fits, reference=None):
+def size_summary(fits: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """The paper's Table 13 for the proteins of ``fits``, with its numbers and our difference.
 
     Proteins need ``n_residues`` (3N bins of :data:`compare.SIZE_BINS`); those without it
     count only in ``all``.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        :func:`fit_many` (its protein rows count).
+    reference : pandas.DataFrame, optional
+        The paper's table (:func:`read_paper_reference`), for Table 13's numbers.
 
     Returns
     -------
@@ -276,8 +334,13 @@ def size_summary(fits, reference=None):
     return by_size
 
 
-def kind_comparison(fits):
+def kind_comparison(fits: pd.DataFrame) -> pd.DataFrame:
     """The protein set beside the network spectra: distributions of s, beta, d_ks/d_c and pass rates.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        :func:`fit_many`.
 
     Returns
     -------
@@ -316,12 +379,21 @@ def kind_comparison(fits):
     return table.reset_index()
 
 
-def eigengap_fits(spectra: Sequence[Spectrum], fits, *, alpha: float = 0.05):
+def eigengap_fits(spectra: Sequence[Spectrum], fits: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     """Power-law fits of each spectrum's eigengaps (paper Table 6 "Eigengap" rows, Figure 2).
 
     The gaps of all stored values, re-sorted descending (:func:`compare.eigengaps`), are
     fitted with the spectrum's K, capped at the number of positive gaps. The paper finds the
     gap slope near ``s + 1``.
+
+    Parameters
+    ----------
+    spectra : sequence of Spectrum
+        The spectra.
+    fits : pandas.DataFrame
+        :func:`fit_many` of ``spectra`` (same order): each row's ``k`` and ``s``.
+    alpha : float
+        KS significance.
 
     Returns
     -------
@@ -372,10 +444,17 @@ def eigengap_fits(spectra: Sequence[Spectrum], fits, *, alpha: float = 0.05):
     return pd.DataFrame(records, columns=columns)
 
 
-def likelihood_table(spectra: Sequence[Spectrum], fits):
+def likelihood_table(spectra: Sequence[Spectrum], fits: pd.DataFrame) -> pd.DataFrame:
     """Likelihood-ratio tests of the power law against its alternatives, per spectrum.
 
     Uses :func:`compare.likelihood.likelihood_ratio_tests` on the same K as the fit.
+
+    Parameters
+    ----------
+    spectra : sequence of Spectrum
+        The spectra.
+    fits : pandas.DataFrame
+        :func:`fit_many` of ``spectra`` (same order): each row's ``k``.
 
     Returns
     -------

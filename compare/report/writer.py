@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compare.batchdir import BatchFolder
 from compare.errors import SpectrumFileError
@@ -37,6 +38,9 @@ from compare.report.tables import (
     size_summary,
 )
 from compare.spectrum import SUFFIX, Spectrum, load_spectrum
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ReportSettings", "collect_inputs", "fit_many", "write_report"]
 
@@ -80,6 +84,7 @@ class ReportSettings:
     reference : str, optional
         The paper's table (default: the shipped copy, :func:`compare.report.tables.paper_reference_path`).
     title : str
+        The report's title.
     """
 
     protein: KRule = field(default_factory=lambda: default_rules()["protein"])
@@ -109,21 +114,62 @@ class ReportSettings:
 
 @dataclass(frozen=True)
 class CollectedInputs:
-    """Spectra found in the inputs, where each came from, and what could not be analysed."""
+    """Spectra found in the inputs, where each came from, and what could not be analysed.
 
-    spectra: tuple
-    sources: tuple
-    stored_rows: tuple
-    not_analysed: tuple
-    batches: tuple
+    Attributes
+    ----------
+    spectra : tuple of Spectrum
+        Every spectrum found, in input order.
+    sources : tuple of str
+        The file of each (``"(in memory)"`` for a :class:`Spectrum` given).
+    stored_rows : tuple of dict or None
+        The batch's result row of each spectrum read from a batch, else None.
+    not_analysed : tuple of dict
+        Batch rows without a usable spectrum: ``name, source, status, error``.
+    batches : tuple of dict
+        Per batch folder read: ``path``, ``rows`` (count) and ``settings``.
+    """
+
+    spectra: tuple[Spectrum, ...]
+    sources: tuple[str, ...]
+    stored_rows: tuple[dict | None, ...]
+    not_analysed: tuple[dict, ...]
+    batches: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class BatchContents:
+    """What :func:`read_batch` found in a batch folder.
+
+    Attributes
+    ----------
+    spectra : tuple of Spectrum
+        The spectrum of each ``done`` row whose file could be read.
+    sources : tuple of str
+        The spectrum file of each.
+    stored_rows : tuple of dict
+        The batch's result row of each.
+    not_analysed : tuple of dict
+        The other rows (another status, or a missing or unreadable spectrum file):
+        ``name, source, status, error``.
+    info : dict
+        ``path`` (the folder), ``rows`` (their count) and ``settings`` (the batch's, or ``{}``).
+    """
+
+    spectra: tuple[Spectrum, ...]
+    sources: tuple[str, ...]
+    stored_rows: tuple[dict, ...]
+    not_analysed: tuple[dict, ...]
+    info: dict
 
 
 def _is_batch(folder: Path) -> bool:
+    """Whether ``folder`` holds a batch (:meth:`compare.batchdir.BatchFolder.is_batch`)."""
     return BatchFolder(folder).is_batch()
 
 
-def read_batch(folder: str | os.PathLike) -> tuple[list, list, list, list, dict]:
-    """A protein batch folder -> (spectra, sources, stored rows, not-analysed rows, batch info).
+def read_batch(folder: str | os.PathLike) -> BatchContents:
+    """A protein batch folder's spectra, their stored rows, and the rows not analysed.
 
     Parameters
     ----------
@@ -132,11 +178,11 @@ def read_batch(folder: str | os.PathLike) -> tuple[list, list, list, list, dict]
 
     Returns
     -------
-    tuple
-        ``(spectra, sources, stored_rows, not_analysed, info)``: the rows come from
-        ``results.parquet`` (else from the ``rows.jsonl`` journal of an interrupted batch);
-        each ``done`` row's values from its spectrum file. Rows with another status, or whose
-        spectrum file is missing or unreadable, are returned as not analysed, with their error.
+    BatchContents
+        The rows come from ``results.parquet`` (else from the ``rows.jsonl`` journal of an
+        interrupted batch); each ``done`` row's values from its spectrum file. Rows with
+        another status, or whose spectrum file is missing or unreadable, are returned as not
+        analysed, with their error.
     """
     batch = BatchFolder(Path(folder))
     rows = batch.read_rows()
@@ -164,10 +210,11 @@ def read_batch(folder: str | os.PathLike) -> tuple[list, list, list, list, dict]
         sources.append(str(path))
         stored.append(row)
     info = {"path": str(batch.root), "rows": len(rows), "settings": settings}
-    return spectra, sources, stored, missing, info
+    return BatchContents(tuple(spectra), tuple(sources), tuple(stored), tuple(missing), info)
 
 
-def _spectrum_files(folder: Path) -> Iterable[Path]:
+def _spectrum_files(folder: Path) -> Iterator[Path]:
+    """Spectrum files under ``folder``, recursively, in sorted order, hidden names skipped."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
@@ -175,73 +222,117 @@ def _spectrum_files(folder: Path) -> Iterable[Path]:
                 yield Path(root) / name
 
 
-def collect_inputs(inputs: Iterable) -> CollectedInputs:
+def _expand_input(path: Path) -> tuple[list[Path], list[Path]]:
+    """The batch folders and the spectrum files one input path stands for."""
+    if path.is_dir():
+        if _is_batch(path):
+            return [path], []
+        found = list(_spectrum_files(path))
+        batch_dirs = sorted({p.parent.parent for p in found if _is_batch(p.parent.parent)})
+        if not found:
+            raise SpectrumFileError(f"{path}: no {SUFFIX} files and not a batch result folder")
+        return batch_dirs, [p for p in found if p.parent.parent not in batch_dirs]
+    if path.is_file():
+        if not path.name.endswith(".npz"):
+            raise SpectrumFileError(
+                f"{path}: not a spectrum file (expected {SUFFIX}, a folder of them or a batch folder)"
+            )
+        if path.stat().st_size == 0:
+            raise SpectrumFileError(f"{path}: the file is empty")
+        return [], [path]
+    raise SpectrumFileError(f"{path}: no such file or folder")
+
+
+@dataclass
+class _Collector:
+    """The inputs collected so far by :func:`collect_inputs`; a path seen twice counts once."""
+
+    spectra: list[Spectrum] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    stored: list[dict | None] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)
+    batches: list[dict] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+
+    def add(self, spectrum: Spectrum, source: str, row: dict | None = None) -> None:
+        """Keep one spectrum, its source and its stored row."""
+        self.spectra.append(spectrum)
+        self.sources.append(source)
+        self.stored.append(row)
+
+    def add_batch(self, folder: Path) -> None:
+        """Keep a batch folder's spectra and rows not analysed, unless it was read already."""
+        if folder.resolve() in self.seen:
+            return
+        self.seen.add(folder.resolve())
+        batch = read_batch(folder)
+        for spectrum, source, row in zip(batch.spectra, batch.sources, batch.stored_rows, strict=True):
+            self.seen.add(Path(source).resolve())
+            self.add(spectrum, source, row)
+        self.missing.extend(batch.not_analysed)
+        self.batches.append(batch.info)
+
+    def add_file(self, file: Path) -> None:
+        """Read and keep a spectrum file, unless it was read already."""
+        if file.resolve() not in self.seen:
+            self.seen.add(file.resolve())
+            self.add(load_spectrum(file), str(file))
+
+    def result(self) -> CollectedInputs:
+        """The collected inputs, frozen."""
+        return CollectedInputs(
+            tuple(self.spectra),
+            tuple(self.sources),
+            tuple(self.stored),
+            tuple(self.missing),
+            tuple(self.batches),
+        )
+
+
+def collect_inputs(inputs: Iterable[str | os.PathLike | Spectrum]) -> CollectedInputs:
     """Spectra from spectrum files, folders of them, batch folders and :class:`Spectrum` objects.
 
     A folder is a batch when it holds ``results.parquet`` (or ``rows.jsonl`` and ``spectra/``);
     otherwise it is searched recursively (hidden names skipped) and any batch folder inside
     it is read as a batch. A file found twice counts once.
 
+    Parameters
+    ----------
+    inputs : iterable of str, path-like or Spectrum
+        Spectrum files, folders (recursive), batch result folders, Spectrum objects.
+
+    Returns
+    -------
+    CollectedInputs
+        The spectra in input order, their sources and stored rows, the batch rows not
+        analysed, and the batches read.
+
     Raises
     ------
     SpectrumFileError
         A missing path, a file that is not a readable spectrum, a folder without any; the
         message names the path.
+    ValueError
+        No spectrum at all.
     """
-    spectra, sources, stored, missing, batches = [], [], [], [], []
-    seen: set[Path] = set()
-
-    def add(spectrum: Spectrum, source: str, row=None) -> None:
-        spectra.append(spectrum)
-        sources.append(source)
-        stored.append(row)
-
+    collector = _Collector()
     for item in inputs:
         if isinstance(item, Spectrum):
-            add(item, "(in memory)")
+            collector.add(item, "(in memory)")
             continue
-        path = Path(item)
-        files: list[Path] = []
-        batch_dirs: list[Path] = []
-        if path.is_dir():
-            if _is_batch(path):
-                batch_dirs = [path]
-            else:
-                found = list(_spectrum_files(path))
-                batch_dirs = sorted({p.parent.parent for p in found if _is_batch(p.parent.parent)})
-                files = [p for p in found if p.parent.parent not in batch_dirs]
-                if not found:
-                    raise SpectrumFileError(f"{path}: no {SUFFIX} files and not a batch result folder")
-        elif path.is_file():
-            if not path.name.endswith(".npz"):
-                raise SpectrumFileError(
-                    f"{path}: not a spectrum file (expected {SUFFIX}, a folder of them or a batch folder)"
-                )
-            if path.stat().st_size == 0:
-                raise SpectrumFileError(f"{path}: the file is empty")
-            files = [path]
-        else:
-            raise SpectrumFileError(f"{path}: no such file or folder")
+        batch_dirs, files = _expand_input(Path(item))
         for folder in batch_dirs:
-            if folder.resolve() in seen:
-                continue
-            seen.add(folder.resolve())
-            b_spectra, b_sources, b_rows, b_missing, info = read_batch(folder)
-            for s, src, row in zip(b_spectra, b_sources, b_rows, strict=True):
-                seen.add(Path(src).resolve())
-                add(s, src, row)
-            missing.extend(b_missing)
-            batches.append(info)
+            collector.add_batch(folder)
         for file in files:
-            if file.resolve() not in seen:
-                seen.add(file.resolve())
-                add(load_spectrum(file), str(file))
-    if not spectra:
-        raise ValueError("no spectrum to report on" + (" (no batch row was analysed)" if missing else ""))
-    return CollectedInputs(tuple(spectra), tuple(sources), tuple(stored), tuple(missing), tuple(batches))
+            collector.add_file(file)
+    if not collector.spectra:
+        raise ValueError(
+            "no spectrum to report on" + (" (no batch row was analysed)" if collector.missing else "")
+        )
+    return collector.result()
 
 
-def _check_stored(fits, stored_rows: Sequence) -> list[str]:
+def _check_stored(fits: pd.DataFrame, stored_rows: Sequence[dict | None]) -> list[str]:
     """Compare a batch's stored fit with our refit where K agrees; notes for the report."""
     notes, checked = [], 0
     for i, row in enumerate(stored_rows):
@@ -264,7 +355,10 @@ def _check_stored(fits, stored_rows: Sequence) -> list[str]:
     return notes
 
 
-def _settings_rows(settings: ReportSettings, collected: CollectedInputs, reference_path: str) -> list[tuple]:
+def _settings_rows(
+    settings: ReportSettings, collected: CollectedInputs, reference_path: str
+) -> list[tuple[str, str]]:
+    """The rows of the settings table: K rules, significance, options, and each batch's settings."""
     rows = [
         ("K rule, proteins", settings.protein.describe()),
         ("K rule, networks", settings.network.describe()),
@@ -309,7 +403,7 @@ def write_report(
     *,
     settings: ReportSettings | None = None,
 ) -> Path:
-    """Fit every input spectrum and write the report folder; returns the path of ``report.html``.
+    """Fit every input spectrum and write the report folder.
 
     Parameters
     ----------
@@ -319,6 +413,12 @@ def write_report(
         Output folder (created): ``report.html``, ``report.md``, ``tables/*.csv``,
         ``figures/*.png|svg``, ``settings.json``, ``summary.json``.
     settings : ReportSettings, optional
+        The report's options (default ``ReportSettings()``).
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``report.html``.
 
     Raises
     ------
@@ -331,12 +431,7 @@ def write_report(
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike, Spectrum)) else list(inputs)
     collected = collect_inputs(inputs)
     spectra = list(collected.spectra)
-    for spectrum, source in zip(spectra, collected.sources, strict=True):
-        rule = settings.protein if spectrum.kind == "protein" else settings.network
-        try:
-            rule.resolve(spectrum)
-        except ValueError as exc:
-            raise SpectrumFileError(f"{source}: {exc}") from None
+    _check_rules(collected, settings)
     fits = fit_many(
         spectra,
         rules={"protein": settings.protein, "network": settings.network},
@@ -350,6 +445,45 @@ def write_report(
     notes = _check_stored(fits, collected.stored_rows)
     reference = read_paper_reference(reference_path)
     notes += [f"{r['name']}: {r['note']}" for r in fits.to_dict("records") if r["note"]]
+    tables = _report_tables(spectra, fits, reference, collected, settings, reference_path)
+    out = Path(out)
+    _write_tables(out, tables)
+    figures = _write_figures(out, spectra, fits, reference, settings) if settings.figures else []
+    sections = report_sections(
+        tables, figures, notes, bootstrap=settings.bootstrap > 0, not_analysed=len(collected.not_analysed)
+    )
+    (out / "report.md").write_text(render_markdown(settings.title, sections), encoding="utf-8")
+    summary = _summary(out, tables, figures, notes)
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    resolved = {k: (asdict(v) if isinstance(v, KRule) else v) for k, v in settings.__dict__.items()}
+    resolved["inputs"] = [str(i) if not isinstance(i, Spectrum) else f"Spectrum({i.name!r})" for i in inputs]
+    atomic_write_text(out / "settings.json", json.dumps(resolved, indent=2) + "\n")
+    html_path = out / "report.html"
+    html_path.write_text(render_html(settings.title, sections), encoding="utf-8")
+    return html_path
+
+
+def _check_rules(collected: CollectedInputs, settings: ReportSettings) -> None:
+    """Refuse, naming its source, a spectrum that its kind's K rule cannot be applied to."""
+    for spectrum, source in zip(collected.spectra, collected.sources, strict=True):
+        rule = settings.protein if spectrum.kind == "protein" else settings.network
+        try:
+            rule.resolve(spectrum)
+        except ValueError as exc:
+            raise SpectrumFileError(f"{source}: {exc}") from None
+
+
+def _report_tables(
+    spectra: list[Spectrum],
+    fits: pd.DataFrame,
+    reference: pd.DataFrame,
+    collected: CollectedInputs,
+    settings: ReportSettings,
+    reference_path: str,
+) -> dict[str, pd.DataFrame]:
+    """Every table of the report by name, in the order written (see :data:`TABLE_NAMES`)."""
+    import pandas as pd
+
     tables = {"fits": fits}
     networks = fits[fits["kind"] == "network"]
     proteins = fits[fits["kind"] == "protein"]
@@ -365,46 +499,41 @@ def write_report(
     tables["eigengaps"] = eigengap_fits(spectra, fits, alpha=settings.alpha)
     if settings.lr:
         tables["likelihood_ratios"] = likelihood_table(spectra, fits)
-    import pandas as pd
-
     not_analysed = pd.DataFrame(list(collected.not_analysed), columns=["name", "source", "status", "error"])
     if len(not_analysed):
         tables["not_analysed"] = not_analysed
     settings_rows = _settings_rows(settings, collected, reference_path)
     tables["settings"] = pd.DataFrame(settings_rows, columns=["setting", "value"])
+    return tables
 
-    out = Path(out)
+
+def _write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write ``tables/<name>.csv``, after removing the files of an earlier report into ``out``."""
     (out / "tables").mkdir(parents=True, exist_ok=True)
     _remove_stale(out, tables)
     for name, table in tables.items():
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
+
+
+def _write_figures(
+    out: Path, spectra: list[Spectrum], fits: pd.DataFrame, reference: pd.DataFrame, settings: ReportSettings
+) -> list[tuple[str, bytes, str]]:
+    """Draw the figures, write ``figures/<name>.png`` and ``.svg``; (name, PNG bytes, caption) of each."""
+    from compare.report.plots import figure_bytes, report_figures
+
+    (out / "figures").mkdir(exist_ok=True)
     figures = []
-    if settings.figures:
-        from compare.report.plots import figure_bytes, report_figures
-
-        (out / "figures").mkdir(exist_ok=True)
-        for name, fig, caption in report_figures(
-            spectra, fits, reference=reference, alpha=settings.alpha, overlay=settings.overlay
-        ):
-            png = figure_bytes(fig, "png")
-            (out / "figures" / f"{name}.png").write_bytes(png)
-            (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
-            figures.append((name, png, caption))
-    sections = report_sections(
-        tables, figures, notes, bootstrap=settings.bootstrap > 0, not_analysed=len(collected.not_analysed)
-    )
-    (out / "report.md").write_text(render_markdown(settings.title, sections), encoding="utf-8")
-    summary = _summary(out, tables, figures, notes)
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    resolved = {k: (asdict(v) if isinstance(v, KRule) else v) for k, v in settings.__dict__.items()}
-    resolved["inputs"] = [str(i) if not isinstance(i, Spectrum) else f"Spectrum({i.name!r})" for i in inputs]
-    atomic_write_text(out / "settings.json", json.dumps(resolved, indent=2) + "\n")
-    html_path = out / "report.html"
-    html_path.write_text(render_html(settings.title, sections), encoding="utf-8")
-    return html_path
+    for name, fig, caption in report_figures(
+        spectra, fits, reference=reference, alpha=settings.alpha, overlay=settings.overlay
+    ):
+        png = figure_bytes(fig, "png")
+        (out / "figures" / f"{name}.png").write_bytes(png)
+        (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
+        figures.append((name, png, caption))
+    return figures
 
 
-def _remove_stale(out: Path, tables: dict) -> None:
+def _remove_stale(out: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Delete the report files of an earlier run into ``out`` (known names only) before writing."""
     stale = [out / "tables" / f"{name}.csv" for name in TABLE_NAMES if name not in tables]
     stale += [out / "figures" / f"{name}.{ext}" for name in FIGURE_NAMES for ext in ("png", "svg")]
@@ -412,7 +541,10 @@ def _remove_stale(out: Path, tables: dict) -> None:
         path.unlink(missing_ok=True)
 
 
-def _summary(out: Path, tables: dict, figures: list, notes: list[str]) -> dict:
+def _summary(
+    out: Path, tables: dict[str, pd.DataFrame], figures: list[tuple[str, bytes, str]], notes: list[str]
+) -> dict[str, object]:
+    """The contents of ``summary.json``: the files written, per-kind statistics and the notes."""
     fits = tables["fits"]
     kinds = {}
     for kind in ("protein", "network"):

@@ -148,3 +148,52 @@ def test_summary_counts_skipped_entries(two_good, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         BatchFolder(out).read_journal()  # an intact journal warns of nothing
+
+
+_KILL_PARENT = """
+import json, os, signal, sys
+import psutil
+from enmspec.batch import run_batch
+
+inputs, out, pids = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def stop(row):
+    children = [p.pid for p in psutil.Process().children(recursive=True)]
+    with open(pids, "w") as fh:
+        json.dump(children, fh)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+run_batch([inputs], out, jobs=2, on_row=stop)
+"""
+
+
+def test_workers_exit_soon_after_kill_9_of_the_batch(two_good, tmp_path):
+    psutil = pytest.importorskip("psutil")
+    import subprocess
+    import sys
+    import time
+
+    for i in range(4):
+        shutil.copy(example_structures()["3HSY"], two_good / f"copy{i}.pdb.gz")
+    pids = tmp_path / "pids.json"
+    # no pipes: orphaned workers would hold them open and make the wait itself hang
+    with open(tmp_path / "stderr.txt", "wb") as err:
+        proc = subprocess.run(
+            [sys.executable, "-c", _KILL_PARENT, str(two_good), str(tmp_path / "out"), str(pids)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            timeout=300,
+        )
+    assert proc.returncode == -9, (tmp_path / "stderr.txt").read_text()[-500:]
+    children = json.loads(pids.read_text())
+    assert children, "the batch ran no worker processes"
+    deadline = time.monotonic() + 20
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [
+            pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
+        ]
+    assert not alive, f"{len(alive)} of {len(children)} worker processes outlived the batch by 20 s"
