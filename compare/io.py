@@ -49,7 +49,10 @@ def read_values(path: str | os.PathLike) -> Spectrum:
             raise SpectrumFileError(f"{path}: not a readable .npy array ({exc})") from None
     else:
         values = _read_text_column(path)
-    values = np.asarray(values, dtype=np.float64).ravel()
+    values = np.asarray(values)
+    if np.iscomplexobj(values) or values.dtype.kind not in "biuf":
+        raise SpectrumFileError(f"{path}: expected real numbers, got an array of dtype {values.dtype}")
+    values = values.astype(np.float64).ravel()
     if values.size == 0:
         raise SpectrumFileError(f"{path}: no numbers found")
     try:

@@ -182,14 +182,15 @@ def ks_distance(tail: np.ndarray, beta: float) -> float:
     keep[1:] = x[1:] != x[:-1]
     idx = np.flatnonzero(keep)  # first occurrence of each distinct value: #values strictly below
     empirical = idx / n
-    theoretical = -np.expm1((1.0 - beta) * np.log(x[idx] / x[0]))
+    theoretical = -np.expm1((1.0 - beta) * (np.log(x[idx]) - np.log(x[0])))
     return float(np.max(np.abs(theoretical - empirical)))
 
 
 def _mle_exponent(tail: np.ndarray) -> float | None:
     """``1 + K / sum(ln(x_i / x_min))`` for a tail sorted descending; None when all are equal."""
-    log_sum = float(np.sum(np.log(tail / tail[-1])))
-    return 1.0 + tail.size / log_sum if log_sum > 0.0 else None
+    # logs of the values, not of their ratios: a ratio of 1e308 to 1e-300 overflows
+    log_sum = float(np.sum(np.log(tail) - np.log(tail[-1])))
+    return 1.0 + tail.size / log_sum if 0.0 < log_sum < math.inf else None
 
 
 def fit_power_law(

@@ -84,6 +84,11 @@ def validate_values(values: npt.ArrayLike, *, name: str = "values") -> np.ndarra
     ValueError
         Empty, not one-dimensional, NaN, inf, non-positive or not sorted descending.
     """
+    raw = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if np.iscomplexobj(raw) or any(isinstance(v, complex) for v in raw.ravel()[:1000]):
+        raise ValueError(f"{name}: complex values; a spectrum is real (take .real or abs() first)")
+    if raw.dtype.kind not in "biufO":
+        raise ValueError(f"{name}: expected an array of numbers, got dtype {raw.dtype}")
     try:
         arr = np.array(values, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
@@ -220,7 +225,13 @@ def load_spectrum(path: str | os.PathLike) -> Spectrum:
     if not path.is_file():
         raise SpectrumFileError(f"{path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise SpectrumFileError(
+                f"{path}: a bare .npy array saved under a .npz name, not a spectrum file "
+                "(read plain arrays with compare fit FILE.npy, or save with Spectrum.save)"
+            )
+        with loaded as archive:
             keys = set(archive.files)
             if not {"values", "header"} <= keys:
                 raise SpectrumFileError(
