@@ -151,6 +151,17 @@ class Spectrum:
         meta = _check_plain(dict(self.meta), "meta")
         object.__setattr__(self, "meta", meta)
 
+    def __repr__(self) -> str:
+        """One line: name, kind, size and range (never the arrays)."""
+        v = self.values
+        span = f", {v[0]:.4g} .. {v[-1]:.4g}" if v.size else ""
+        return f"Spectrum({self.name!r}, {self.kind}, {v.size} values{span}, {len(self.meta)} meta keys)"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<code>{html.escape(repr(self))}</code>"
+
     def __len__(self) -> int:
         return int(self.values.size)
 

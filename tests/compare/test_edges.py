@@ -52,3 +52,11 @@ def test_npy_under_a_spectrum_name_names_the_file(tmp_path, capsys):
     assert main(["fit", str(path)]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and len(err.strip().splitlines()) == 1
+
+
+def test_spectrum_repr_is_one_line():
+    from compare import Spectrum
+
+    spectrum = Spectrum("LeNet", "network", np.linspace(5.0, 1.0, 10_000), {"dataset": "MNIST"})
+    assert repr(spectrum) == "Spectrum('LeNet', network, 10000 values, 5 .. 1, 1 meta keys)"
+    assert spectrum._repr_html_().startswith("<code>Spectrum(")
