@@ -213,6 +213,13 @@ def _lanczos_budget(n: int, k: int, block_size: int, tol: float, max_products: i
     return min(budget, n + block_size)
 
 
+def _tqdm(**options: object) -> tqdm:
+    """A tqdm bar (imported here: progress is optional)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(**options)
+
+
 def _progress_bar(budget: int) -> tqdm:
     """A tqdm bar of Lanczos products, up to ``budget``."""
     from tqdm.auto import tqdm
@@ -445,6 +452,7 @@ def power_iteration(
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
     device: str | torch.device = "cpu",
+    progress: bool = False,
 ) -> PowerIterationResult:
     """The ``k`` eigenvalues of largest magnitude by power iteration with deflation.
 
@@ -471,6 +479,8 @@ def power_iteration(
         Of the iterated vectors.
     device : str or torch.device
         Where the vectors live.
+    progress : bool
+        A progress bar of the eigenpairs (with the current residual).
 
     Returns
     -------
@@ -488,6 +498,7 @@ def power_iteration(
     found_vals: list[float] = []
     found_vecs: list[Tensor] = []
     residuals, iterations, products = [], [], 0
+    bar = _tqdm(total=k, unit="pair", desc="power-iteration check", leave=False) if progress else None
     for i in range(k):
         v = _random_block(n, 1, gen, dtype=dtype, device=device)[:, 0]
         v = v / torch.linalg.norm(v)
@@ -501,8 +512,12 @@ def power_iteration(
             rel = float(torch.linalg.norm(hv - theta * v)) / max(abs(theta), np.finfo(float).tiny)
             if rel <= tol:
                 break
+            if bar is not None and iteration % 10 == 0:
+                bar.set_postfix(residual=f"{rel:.1e}", iterations=iteration)
             v = hv / torch.linalg.norm(hv)
         else:
+            if bar is not None:
+                bar.close()
             raise ConvergenceError(
                 f"power iteration: eigenvalue {i + 1} reached relative residual {rel:.2e} > {tol:g} "
                 f"after {max_iter} iterations",
@@ -513,6 +528,10 @@ def power_iteration(
         found_vecs.append(v)
         residuals.append(rel)
         iterations.append(iteration)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
     return PowerIterationResult(
         eigenvalues=np.array(found_vals),
         residuals=np.array(residuals),
@@ -549,6 +568,7 @@ def hutchinson_trace(
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
     device: str | torch.device = "cpu",
+    progress: bool = False,
 ) -> TraceEstimate:
     """Hutchinson's trace estimator ``mean(z^T H z)`` with seeded Rademacher probes ``z``.
 
@@ -568,6 +588,8 @@ def hutchinson_trace(
         Of the probe vectors.
     device : str or torch.device
         Where the probes live.
+    progress : bool
+        A progress bar of the probes.
 
     Returns
     -------
@@ -578,11 +600,16 @@ def hutchinson_trace(
         raise ValueError(f"samples must be >= 2 for a standard error, got {samples}")
     gen = torch.Generator().manual_seed(seed)
     quads = []
+    bar = _tqdm(total=samples, unit="probe", desc="Hutchinson trace", leave=False) if progress else None
     for start in range(0, samples, block_size):
         b = min(block_size, samples - start)
         z = (torch.randint(0, 2, (n, b), generator=gen) * 2 - 1).to(dtype=dtype, device=device)
         hz = matmat(z).to(dtype=dtype, device=device)
         quads.append((z * hz).sum(0).cpu().numpy())
+        if bar is not None:
+            bar.update(b)
+    if bar is not None:
+        bar.close()
     q = np.concatenate(quads)
     stderr = float(q.std(ddof=1) / math.sqrt(q.size))
     return TraceEstimate(value=float(q.mean()), stderr=stderr, samples=samples)

@@ -129,7 +129,9 @@ def hessian_spectrum(
         **result.as_dict(),
     }
     if power_check:
-        check = power_iteration(op.matmat, op.n_params, k=power_check, seed=seed + 1, device=op.device)
+        check = power_iteration(
+            op.matmat, op.n_params, k=power_check, seed=seed + 1, device=op.device, progress=progress
+        )
         ref = np.sort(check.eigenvalues)[::-1]
         diff = np.abs(ref - result.eigenvalues[:power_check]) / np.abs(result.eigenvalues[:power_check])
         if (diff > POWER_CHECK_RTOL).any():
@@ -139,7 +141,9 @@ def hessian_spectrum(
             )
         info["power_check"] = {"k": power_check, "max_relative_difference": float(diff.max())}
     if trace_samples:
-        trace = hutchinson_trace(op.matmat, op.n_params, samples=trace_samples, seed=seed, device=op.device)
+        trace = hutchinson_trace(
+            op.matmat, op.n_params, samples=trace_samples, seed=seed, device=op.device, progress=progress
+        )
         info["trace"] = trace.value
         info["trace_stderr"] = trace.stderr
         info["trace_samples"] = trace.samples
