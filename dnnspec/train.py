@@ -578,6 +578,8 @@ def save_checkpoint(
         "metrics": dict(metrics or {}),
         "n_parameters": count_parameters(model),
         "torch_version": str(torch.__version__),
+        # results are reproducible for a seed at a fixed thread count (reductions split by thread)
+        "torch_threads": int(torch.get_num_threads()),
     }
     try:
         json.dumps({k: v for k, v in blob.items() if k != "state_dict"}, allow_nan=True)
@@ -636,6 +638,16 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(
             f"{path}: checkpoint does not match its recorded model or settings ({reason})"
         ) from None
+    bad = [
+        name
+        for name, value in model.state_dict().items()
+        if value.is_floating_point() and not torch.isfinite(value).all()
+    ]
+    if bad:
+        raise CheckpointError(
+            f"{path}: {len(bad)} weight tensor(s) hold NaN or infinite values (first: {bad[0]}); "
+            "the training diverged or the file is damaged"
+        )
     model.eval()
     return Checkpoint(
         path=path,

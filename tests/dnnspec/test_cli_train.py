@@ -88,3 +88,25 @@ def test_divergence_exits_1_and_debug_reraises(tmp_path, capsys):
 
     with pytest.raises(TrainingError):
         main([*args, "--debug"])
+
+
+def test_checkpoint_with_nan_weights_is_refused_naming_the_file(tmp_path):
+    import torch
+
+    from dnnspec.errors import CheckpointError
+    from dnnspec.train import load_checkpoint
+
+    out = tmp_path / "net.pt"
+    assert (
+        main(["train", "--data", "digits", "--model", "fcn", "--epochs", "1", "--out", str(out), "--quiet"])
+        == 0
+    )
+    blob = torch.load(out, weights_only=False)
+    assert blob["torch_threads"] == torch.get_num_threads()
+    first = next(iter(blob["state_dict"]))
+    blob["state_dict"][first][0] = float("nan")
+    torch.save(blob, out)
+    with pytest.raises(
+        CheckpointError, match=rf"{out.name}: 1 weight tensor\(s\) hold NaN or infinite values"
+    ):
+        load_checkpoint(out)
