@@ -123,3 +123,36 @@ def test_shipped_data_is_package_data():
     assert paper_reference_path().is_file()
     assert len(example_structures()) == 6
     assert set(data) == {"enmspec", "dnnspec", "compare.report"}
+
+
+_WITHOUT_TORCH = (
+    "import sys, importlib\n"
+    "class Block:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] == 'torch':\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+    "sys.meta_path.insert(0, Block())\n"
+    "prog, args = sys.argv[1], sys.argv[2:]\n"
+    "sys.exit(importlib.import_module(prog + '.cli').main(args))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "argv,status",
+    [
+        (["dnnspec", "--help"], 0),
+        (["dnnspec", "train", "--data", "digits", "--epochs", "1"], 1),
+        (["enmspec", "spectrum", "enmspec/examples/1hvr.pdb", "--solver", "torch"], 1),
+    ],
+)
+def test_without_torch_help_works_and_use_names_the_extra(argv, status):
+    proc = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TORCH, *argv], capture_output=True, text=True, cwd=REPO
+    )
+    assert proc.returncode == status, proc.stderr
+    if status:
+        assert (
+            proc.stderr.strip() == f"{argv[0]} {argv[1]} needs PyTorch: pip install 'hessian-spectra[torch]'"
+        )
+    else:
+        assert "Loss-Hessian spectra" in proc.stdout
