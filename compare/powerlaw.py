@@ -182,14 +182,25 @@ def ks_distance(tail: np.ndarray, beta: float) -> float:
     keep[1:] = x[1:] != x[:-1]
     idx = np.flatnonzero(keep)  # first occurrence of each distinct value: #values strictly below
     empirical = idx / n
-    theoretical = -np.expm1((1.0 - beta) * (np.log(x[idx]) - np.log(x[0])))
+    theoretical = -np.expm1((1.0 - beta) * _log_ratios(x[idx], x[0]))
     return float(np.max(np.abs(theoretical - empirical)))
+
+
+def _log_ratios(x: np.ndarray, ref: float) -> np.ndarray:
+    """``ln(x / ref)``, exact under scaling by powers of two; from logs where the ratio overflows.
+
+    A ratio of 1e308 to 1e-300 is not a double; the difference of the logs is.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = x / ref
+    if np.isfinite(ratio).all() and (ratio > 0).all():
+        return np.log(ratio)
+    return np.log(x) - np.log(ref)
 
 
 def _mle_exponent(tail: np.ndarray) -> float | None:
     """``1 + K / sum(ln(x_i / x_min))`` for a tail sorted descending; None when all are equal."""
-    # logs of the values, not of their ratios: a ratio of 1e308 to 1e-300 overflows
-    log_sum = float(np.sum(np.log(tail) - np.log(tail[-1])))
+    log_sum = float(np.sum(_log_ratios(tail, tail[-1])))
     return 1.0 + tail.size / log_sum if 0.0 < log_sum < math.inf else None
 
 
