@@ -1,4 +1,4 @@
-"""compare.likelihood against the powerlaw package, an exact recomputation, and properties."""
+"""compare.likelihood against the powerlaw package (golden files), an exact recomputation, and properties."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import io
 import json
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -20,9 +21,17 @@ from compare.likelihood import (
     log_scaled_upper_gamma,
     ratio_statistics,
 )
+from tests.golden import golden_json, sha256_of
 
-powerlaw = pytest.importorskip("powerlaw")
-mpmath = pytest.importorskip("mpmath")
+# powerlaw 2.0.0's numbers on the data sets below: tests/data/README.md
+COMPARE = golden_json("powerlaw_distribution_compare.json")
+GOLDEN_CASES = {(c["data"]["generator"], c["data"]["n"], c["data"]["seed"]): c for c in COMPARE["cases"]}
+DRAWS = golden_json("powerlaw_loglikelihood_ratio_normal_draws.json")["draws"]
+
+
+def mpmath():
+    """mpmath, the exact reference of the truncated power law's normaliser (a dependency of sympy)."""
+    return pytest.importorskip("mpmath")
 
 
 # --- Data: each generator is seeded; K as given (x_min = x_K) ---
@@ -64,15 +73,49 @@ def dataset(name: str, n: int, seed: int) -> tuple[np.ndarray, int]:
 # --- References ---
 
 
-def powerlaw_compare(values: np.ndarray, k: int, alternative: str):
-    """powerlaw.Fit(x, xmin=x_K): R, normalised R, p, the alternative's parameters and loglikelihoods."""
+class PowerlawNumbers(NamedTuple):
+    """powerlaw's Fit(x, xmin=x_K).distribution_compare("power_law", alternative) and its fit."""
+
+    ratio: float
+    normalized: float
+    p: float
+    parameters: dict
+    log_likelihood: float  # math.fsum of its pointwise log-likelihoods
+    alpha: float  # its power law's exponent
+
+
+def golden_compare(name: str, n: int, seed: int, values: np.ndarray, alternative: str) -> PowerlawNumbers:
+    """powerlaw's numbers for ``dataset(name, n, seed)`` (tests/data/powerlaw_distribution_compare.json)."""
+    case = GOLDEN_CASES[(name, n, seed)]
+    assert sha256_of(values) == case["sha256"], f"not the sample of the golden file: {name}, {n}, {seed}"
+    numbers = case[alternative]
+    return PowerlawNumbers(
+        numbers["R"],
+        numbers["R_normalized"],
+        numbers["p"],
+        numbers["parameters"],
+        numbers["loglikelihood_sum"],
+        case["power_law_alpha"],
+    )
+
+
+def live_compare(values: np.ndarray, k: int, alternative: str) -> PowerlawNumbers:
+    """The same numbers from the installed powerlaw package."""
+    powerlaw = pytest.importorskip("powerlaw")
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         fit = powerlaw.Fit(values, xmin=values[k - 1], verbose=False)
         ratio, p = fit.distribution_compare("power_law", alternative)
         normalized, _ = fit.distribution_compare("power_law", alternative, normalized_ratio=True)
         dist = getattr(fit, alternative)
-        return ratio, normalized, p, dict(dist.parameters), dist.loglikelihoods(fit.data), fit.power_law.alpha
+        return PowerlawNumbers(
+            ratio,
+            normalized,
+            p,
+            dict(dist.parameters),
+            math.fsum(dist.loglikelihoods(fit.data)),
+            fit.power_law.alpha,
+        )
 
 
 def exact_log_pdf(alternative: str, params: dict, x: np.ndarray, x_min: float) -> np.ndarray:
@@ -85,11 +128,9 @@ def exact_log_pdf(alternative: str, params: dict, x: np.ndarray, x_min: float) -
         normal = stats.norm(params["mu"], params["sigma"])
         return normal.logpdf(np.log(x)) - np.log(x) - normal.logsf(math.log(x_min))
     alpha, lam = params["alpha"], params["lambda"]
-    with mpmath.workdps(40):
-        log_z = float(
-            mpmath.log(mpmath.gammainc(1 - mpmath.mpf(alpha), lam * mpmath.mpf(x_min)))
-            + (alpha - 1) * mpmath.log(lam)
-        )
+    mp = mpmath()
+    with mp.workdps(40):
+        log_z = float(mp.log(mp.gammainc(1 - mp.mpf(alpha), lam * mp.mpf(x_min))) + (alpha - 1) * mp.log(lam))
     return -alpha * np.log(x) - lam * x - log_z
 
 
@@ -129,9 +170,10 @@ def relative(a: float, b: float) -> float:
     "s", [-30.5, -7.3, -3.0, -2.0000001, -2.0, -1.0, -0.9999999, -0.5, -0.3, -1e-9, 0.0, 1e-9, 0.5, 1.0, 4.0]
 )
 def test_log_scaled_upper_gamma_matches_mpmath(s):
+    mp = mpmath()
     for z in [1e-300, 1e-12, 1e-3, 0.3, 0.56, 0.999, 1.0, 1.5, 10.0, 700.0, 1e6]:
-        with mpmath.workdps(40):
-            exact = float(mpmath.log(mpmath.gammainc(s, z)) + z - mpmath.mpf(s) * mpmath.log(mpmath.mpf(z)))
+        with mp.workdps(40):
+            exact = float(mp.log(mp.gammainc(s, z)) + z - mp.mpf(s) * mp.log(mp.mpf(z)))
         assert log_scaled_upper_gamma(s, z) == pytest.approx(exact, rel=1e-13, abs=1e-13), (s, z)
 
 
@@ -153,15 +195,16 @@ def test_log_scaled_upper_gamma_limits():
 
 
 def test_ratio_statistics_match_powerlaw_formula():
-    from powerlaw.statistics import loglikelihood_ratio
-
+    """Against powerlaw.statistics.loglikelihood_ratio on 20 pairs of normal draws."""
+    assert len(DRAWS) == 20
     rng = np.random.default_rng(0)
-    for _ in range(20):
+    for draw in DRAWS:
         a, b = rng.normal(size=(2, int(rng.integers(5, 500))))
+        assert sha256_of(np.stack([a, b])) == draw["sha256"], draw["index"]
         for nested in (False, True):
+            reference = draw["nested" if nested else "not_nested"]
+            r, rn, p = reference["R"], reference["R_normalized"], reference["p"]
             ours = ratio_statistics(a, b, nested=nested)
-            r, p = loglikelihood_ratio(a.copy(), b.copy(), nested=nested)
-            rn, _ = loglikelihood_ratio(a.copy(), b.copy(), nested=nested, normalized_ratio=True)
             assert ours[0] == pytest.approx(r, rel=1e-12)
             assert ours[1] == pytest.approx(rn, rel=1e-12)
             if nested and r > 0:
@@ -217,12 +260,12 @@ AGREEMENT_CASES = [
 ]
 
 
-def comparable(result: LikelihoodRatio, pw_params: dict, pw_log_likelihoods, tail) -> bool:
+def comparable(result: LikelihoodRatio, pw_params: dict, pw_log_likelihood: float, tail) -> bool:
     """Whether powerlaw's numbers are exact enough to compare (the conditions of TOLERANCE)."""
     if result.boundary or not 1.5 < result.beta <= 3.0:
         return False
     exact = exact_log_likelihood_at_powerlaw_parameters(result.alternative, pw_params, tail)
-    if abs(math.fsum(pw_log_likelihoods) - exact) > 1e-9 * abs(exact):
+    if abs(pw_log_likelihood - exact) > 1e-9 * abs(exact):
         return False
     p = result.parameters
     if result.alternative == "exponential":
@@ -236,25 +279,53 @@ def _favours(ratio: float, p: float, alternative: str) -> str:
     return "neither" if p >= 0.1 else ("power law" if ratio > 0 else alternative)
 
 
-@pytest.mark.parametrize("name,n,seed,expected", AGREEMENT_CASES)
-def test_agrees_with_powerlaw_package(name, n, seed, expected):
-    values, k = dataset(name, n, seed)
+def check_agreement(values: np.ndarray, k: int, expected: set, reference) -> None:
+    """Our likelihood-ratio tests against powerlaw's numbers, ``reference(alternative)``."""
     tail = values[:k]
     for result in likelihood_ratio_tests(values, k=k):
         alt = result.alternative
-        ratio, normalized, p, pw_params, pw_log_likelihoods, _ = powerlaw_compare(values, k, alt)
+        pw = reference(alt)
+        # powerlaw's exponent is the formula's where it is analytic, 1.5 < beta <= 3, and only there
+        assert (relative(result.beta, pw.alpha) < 1e-9) == (1.5 < result.beta <= 3.0), alt
         # Always: our fit is at least as good as powerlaw's, both evaluated exactly.
-        exact_pw = exact_log_likelihood_at_powerlaw_parameters(alt, pw_params, tail)
+        exact_pw = exact_log_likelihood_at_powerlaw_parameters(alt, pw.parameters, tail)
         ours = reference_statistics(result, tail)[3]
         assert ours >= exact_pw - 1e-12 * abs(exact_pw), alt
-        assert comparable(result, pw_params, pw_log_likelihoods, tail) == (alt in expected), alt
+        assert comparable(result, pw.parameters, pw.log_likelihood, tail) == (alt in expected), alt
         if alt in expected:
             r_tol, rn_tol, p_tol = TOLERANCE[alt]
-            assert relative(result.ratio, ratio) < r_tol, alt
-            assert relative(result.normalized_ratio, normalized) < rn_tol, alt
-            if p > 1e-15:  # powerlaw's 1 - chi2.cdf is 0 below that
-                assert relative(result.p_value, p) < p_tol, alt
-            assert result.ratio * ratio > 0 and result.favours() == _favours(ratio, p, alt)
+            assert relative(result.ratio, pw.ratio) < r_tol, alt
+            assert relative(result.normalized_ratio, pw.normalized) < rn_tol, alt
+            if pw.p > 1e-15:  # powerlaw's 1 - chi2.cdf is 0 below that
+                assert relative(result.p_value, pw.p) < p_tol, alt
+            assert result.ratio * pw.ratio > 0 and result.favours() == _favours(pw.ratio, pw.p, alt)
+
+
+def test_golden_file_holds_every_agreement_case():
+    assert {(name, n, seed) for name, n, seed, _ in AGREEMENT_CASES} < set(GOLDEN_CASES)
+    assert all(set(ALTERNATIVES) <= set(case) for case in GOLDEN_CASES.values())
+
+
+@pytest.mark.parametrize("name,n,seed,expected", AGREEMENT_CASES)
+def test_agrees_with_powerlaw_package(name, n, seed, expected):
+    values, k = dataset(name, n, seed)
+    check_agreement(values, k, expected, lambda alt: golden_compare(name, n, seed, values, alt))
+
+
+def test_agrees_with_powerlaw_package_live():
+    """Live, on a data set in no golden file; and powerlaw's handling of ``nested`` (see below)."""
+    pytest.importorskip("powerlaw")
+    values, k = dataset("power_law_2.5", 300, 0)
+    check_agreement(values, k, ALL, lambda alt: live_compare(values, k, alt))
+    import powerlaw
+
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        fit = powerlaw.Fit(values, xmin=values[k - 1], verbose=False)
+        _, p_nested = fit.distribution_compare("power_law", "truncated_power_law", nested=True)
+        _, p_forced = fit.distribution_compare("power_law", "truncated_power_law", nested=False)
+    if p_forced != p_nested:
+        pytest.skip("powerlaw no longer overrides nested=False; update the note in compare.likelihood")
 
 
 def test_powerlaw_near_the_power_law_limit():
@@ -266,31 +337,28 @@ def test_powerlaw_near_the_power_law_limit():
     """
     values, k = dataset("power_law_2.2", 1000, 5)
     result = likelihood_ratio_tests(values, k=k, alternatives=("lognormal",))[0]
-    ratio, _, p, params, pw_log_likelihoods, _ = powerlaw_compare(values, k, "lognormal")
+    pw = golden_compare("power_law_2.2", 1000, 5, values, "lognormal")
     assert result.boundary and (result.ratio, result.p_value, result.favours()) == (0.0, 1.0, "neither")
-    assert ratio < -0.1 and p < 0.1  # powerlaw: "lognormal better"
-    exact = exact_log_likelihood_at_powerlaw_parameters("lognormal", params, values[:k])
-    assert math.fsum(pw_log_likelihoods) > exact + 0.1  # ... from an inexact likelihood
+    assert pw.ratio < -0.1 and pw.p < 0.1  # powerlaw: "lognormal better"
+    exact = exact_log_likelihood_at_powerlaw_parameters("lognormal", pw.parameters, values[:k])
+    assert pw.log_likelihood > exact + 0.1  # ... from an inexact likelihood
     assert exact < result.log_likelihood_power_law  # evaluated exactly, its fit is worse than the power law
 
 
 def test_powerlaw_nested_precedence_bug():
     """``(dist1 in dist2) or (dist2 in dist1) and nested is None`` parses as
     ``(dist1 in dist2) or ((dist2 in dist1) and nested is None)``: for ("power_law",
-    "truncated_power_law") nested=False is overridden; in the reversed order it is honoured."""
+    "truncated_power_law") nested=False is overridden; in the reversed order it is honoured.
+    powerlaw 2.0.0's answers are in the golden file; test_agrees_with_powerlaw_package_live checks
+    that the installed powerlaw still overrides nested=False."""
+    golden = COMPARE["nested_precedence"]
     values, k = dataset("lognormal", 100, 0)
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        fit = powerlaw.Fit(values, xmin=values[k - 1], verbose=False)
-        r, p_nested = fit.distribution_compare("power_law", "truncated_power_law", nested=True)
-        _, p_forced = fit.distribution_compare("power_law", "truncated_power_law", nested=False)
-        r_rev, p_reversed = fit.distribution_compare("truncated_power_law", "power_law", nested=False)
-    if p_forced != p_nested:
-        pytest.skip("powerlaw no longer overrides nested=False; update the note in compare.likelihood")
-    assert r_rev == pytest.approx(-r)
-    assert p_reversed != pytest.approx(p_nested, rel=1e-3)  # Vuong's p, not chi2
+    assert sha256_of(values) == golden["sha256"] and k == golden["k"]
+    assert golden["p_forced"] == golden["p_nested"] and golden["R_forced"] == golden["R"]
+    assert golden["R_reversed"] == pytest.approx(-golden["R"])
+    assert golden["p_reversed"] != pytest.approx(golden["p_nested"], rel=1e-3)  # Vuong's p, not chi2
     ours = likelihood_ratio_tests(values, k=k, alternatives=("truncated_power_law",))[0]
-    assert ours.nested and ours.p_value == pytest.approx(p_nested, rel=1e-7)
+    assert ours.nested and ours.p_value == pytest.approx(golden["p_nested"], rel=1e-7)
 
 
 # --- Exact recomputation with scipy.stats at our parameters (covers the power-law limit too) ---

@@ -1,4 +1,4 @@
-"""compare.fit_power_law against the powerlaw package, the paper's formulas and properties."""
+"""compare.fit_power_law against the powerlaw package (golden files), the paper's formulas and properties."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compare import critical_value, eigengaps, fit_power_law
+from tests.golden import golden_json, sha256_of
 
-powerlaw = pytest.importorskip("powerlaw")
+# powerlaw 2.0.0's fits of the samples below: tests/data/README.md
+POWERLAW = golden_json("powerlaw_fits_samples.json")
+FIXED = {(c["data"]["generator"], c["data"].get("seed")): c for c in POWERLAW["fixed_xmin"]}
+POWER_LAW_CASES = [c for c in POWERLAW["fixed_xmin"] if c["data"]["generator"] == "power_law"]
 
 
 def power_law_sample(n: int, beta: float, x_min: float, rng: np.random.Generator) -> np.ndarray:
@@ -21,45 +25,71 @@ def power_law_sample(n: int, beta: float, x_min: float, rng: np.random.Generator
     return np.sort(x_min * (1.0 - u) ** (-1.0 / (beta - 1.0)))[::-1]
 
 
-def reference_fit(values: np.ndarray, k: int):
-    """powerlaw.Fit with x_min = x_K; returns (alpha, standard error, D)."""
+def live_reference_fit(values: np.ndarray, k: int):
+    """powerlaw.Fit with x_min = x_K, live; returns (alpha, standard error, D)."""
+    powerlaw = pytest.importorskip("powerlaw")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = powerlaw.Fit(values, xmin=values[k - 1], verbose=False)
         pl = fit.power_law
-        err = pl.standard_err if hasattr(pl, "standard_err") else pl.sigma
-        return pl.alpha, err, pl.D
+        return pl.alpha, pl.standard_err, pl.D
 
 
 def analytic_beta(tail: np.ndarray) -> float:
     return 1.0 + tail.size / np.sum(np.log(tail / tail[-1]))
 
 
-@pytest.mark.parametrize("n,k,beta", [(60, 60, 2.0), (500, 100, 1.8), (3000, 1000, 2.2), (20000, 2000, 2.6)])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_matches_powerlaw_package_on_random_samples(n, k, beta, seed):
-    values = power_law_sample(n, beta, 1.0, np.random.default_rng(seed))
+def assert_same_sample(values: np.ndarray, case: dict) -> None:
+    """The sample is the one powerlaw fitted (same generator, same numpy stream)."""
+    assert sha256_of(values) == case["sha256"], f"not the sample of the golden file: {case['data']}"
+
+
+@pytest.mark.parametrize(
+    "case", POWER_LAW_CASES, ids=lambda c: "n{n}-beta{beta}-seed{seed}".format(**c["data"])
+)
+def test_matches_powerlaw_package_on_random_samples(case):
+    data, k = case["data"], case["k"]
+    values = power_law_sample(data["n"], data["beta"], data["x_min"], np.random.default_rng(data["seed"]))
+    assert_same_sample(values, case)
     ours = fit_power_law(values, k=k)
-    alpha, err, d = reference_fit(values, k)
-    assert ours.k == k and ours.x_min == values[k - 1]
-    # powerlaw 2.x refits numerically outside (1.5, 3]: compare there with the formula only.
-    if 1.5 < ours.beta <= 3:
-        assert ours.beta == pytest.approx(alpha, rel=1e-9)
-        assert ours.sigma == pytest.approx(err, rel=1e-9)
-        assert ours.d_ks == pytest.approx(d, rel=1e-9)
+    assert ours.k == k and ours.x_min == values[k - 1] == case["xmin"]
+    # powerlaw 2.x refits numerically outside (1.5, 3]; every sample here lies inside, where it is analytic.
+    assert 1.5 < ours.beta <= 3
+    assert ours.beta == pytest.approx(case["alpha"], rel=1e-9)
+    assert ours.sigma == pytest.approx(case["sigma"], rel=1e-9)
+    assert ours.d_ks == pytest.approx(case["D"], rel=1e-9)
     assert ours.beta == pytest.approx(analytic_beta(values[:k]), rel=1e-12)
 
 
-def test_matches_powerlaw_package_on_lognormal_data():
-    """A sample that is not a power law: statistics must still agree, verdict negative."""
-    rng = np.random.default_rng(7)
-    values = np.sort(rng.lognormal(0.0, 0.5, 5000))[::-1]
+def test_lognormal_data_beyond_powerlaws_analytic_range():
+    """A sample that is not a power law, fitted at beta 3.24: powerlaw 2.x refits such an exponent
+    numerically inside its range (0, 3) and stops at the edge, so only our formula applies."""
+    case = FIXED[("lognormal", 7)]
+    values = np.sort(np.random.default_rng(7).lognormal(0.0, 0.5, 5000))[::-1]
+    assert_same_sample(values, case)
     ours = fit_power_law(values, k=3000)
-    alpha, err, d = reference_fit(values, 3000)
-    if 1.5 < ours.beta <= 3:
-        assert ours.beta == pytest.approx(alpha, rel=1e-9)
-        assert ours.d_ks == pytest.approx(d, rel=1e-9)
+    assert ours.x_min == case["xmin"]
+    assert ours.beta > 3 and 2.99 < case["alpha"] < 3  # powerlaw: at the edge of its range
+    assert ours.beta == pytest.approx(analytic_beta(values[:3000]), rel=1e-12)
     assert not ours.is_power_law
+
+
+def test_matches_powerlaw_package_live():
+    """Live, on a sample in no golden file: fixed x_min and powerlaw's own x_min scan."""
+    powerlaw = pytest.importorskip("powerlaw")
+    from compare import scan_xmin
+
+    values = power_law_sample(4000, 2.4, 0.3, np.random.default_rng(11))
+    alpha, err, d = live_reference_fit(values, 800)
+    ours = fit_power_law(values, k=800)
+    assert (ours.beta, ours.sigma, ours.d_ks) == pytest.approx((alpha, err, d), rel=1e-9)
+    mixed = body_and_tail(11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = powerlaw.Fit(mixed, verbose=False)
+    scan = scan_xmin(mixed)
+    assert scan.fit.x_min == ref.xmin
+    assert (scan.fit.beta, scan.fit.d_ks) == pytest.approx((ref.power_law.alpha, ref.power_law.D), rel=1e-9)
 
 
 def test_formulas_of_the_paper():
@@ -78,11 +108,14 @@ def test_formulas_of_the_paper():
 
 
 def test_ties_follow_powerlaw_convention():
+    case = FIXED[("values", None)]
     values = np.array([9.0, 9.0, 7.0, 4.0, 4.0, 4.0, 3.0, 2.0, 2.0, 1.5, 1.0])
+    assert values.tolist() == case["data"]["values"]
     ours = fit_power_law(values)
-    alpha, _, d = reference_fit(values, values.size)
-    assert ours.beta == pytest.approx(alpha, rel=1e-9)
-    assert ours.d_ks == pytest.approx(d, rel=1e-9)
+    assert ours.k == case["k"] == 11 and ours.x_min == case["xmin"]
+    assert ours.beta == pytest.approx(case["alpha"], rel=1e-9)
+    assert ours.sigma == pytest.approx(case["sigma"], rel=1e-9)
+    assert ours.d_ks == pytest.approx(case["D"], rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -162,14 +195,16 @@ def test_scale_invariance(seed, scale, n):
     assert b.x_min == pytest.approx(scale * a.x_min, rel=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), beta=st.floats(1.3, 4.0), n=st.sampled_from([200, 1000, 5000]))
-def test_recovers_known_exponent_within_three_sigma(seed, beta, n):
-    """The MLE is unbiased to O(1/n): |beta_hat - beta| < 3 sigma for any seed (up to a 0.3 % chance,
-    hence 4 sigma as the assertion to keep the property deterministic across hypothesis draws)."""
-    values = power_law_sample(n, beta, 2.5, np.random.default_rng(seed))
-    fit = fit_power_law(values)
-    assert abs(fit.beta - beta) < 4 * fit.sigma
+@pytest.mark.parametrize("n", [200, 1000, 5000])
+@pytest.mark.parametrize("beta", [1.3, 2.0, 2.7, 4.0])
+def test_recovers_known_exponent_within_three_sigma(beta, n):
+    """|beta_hat - beta| < 3 sigma on every one of seeds 0-199 (a fixed range, checked exhaustively:
+    the largest deviation over these 2,400 fits is 2.81 sigma). A property of the estimator that holds
+    for most seeds, not all, so it is checked on a fixed range rather than on random draws."""
+    for seed in range(200):
+        values = power_law_sample(n, beta, 2.5, np.random.default_rng(seed))
+        fit = fit_power_law(values)
+        assert abs(fit.beta - beta) < 3 * fit.sigma, seed
 
 
 def test_recovery_rate_at_three_sigma():
@@ -208,18 +243,16 @@ def body_and_tail(seed: int) -> np.ndarray:
     return np.sort(np.concatenate([tail, body]))[::-1]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_scan_xmin_matches_powerlaw_package(seed):
+@pytest.mark.parametrize("case", POWERLAW["scanned_xmin"], ids=lambda c: f"seed{c['data']['seed']}")
+def test_scan_xmin_matches_powerlaw_package(case):
     from compare import scan_xmin
 
-    values = body_and_tail(seed)
+    values = body_and_tail(case["data"]["seed"])
+    assert_same_sample(values, case)
     scan = scan_xmin(values)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = powerlaw.Fit(values, verbose=False)
-    assert scan.fit.x_min == ref.xmin
-    assert scan.fit.beta == pytest.approx(ref.power_law.alpha, rel=1e-9)
-    assert scan.fit.d_ks == pytest.approx(ref.power_law.D, rel=1e-9)
+    assert scan.fit.x_min == case["xmin"]
+    assert scan.fit.beta == pytest.approx(case["alpha"], rel=1e-9)
+    assert scan.fit.d_ks == pytest.approx(case["D"], rel=1e-9)
     assert 4.0 < scan.fit.x_min < 10.0
     # the curve is the KS distance of fit_power_law at each K
     for k, d in list(zip(scan.k_values, scan.d_ks, strict=True))[::97]:
@@ -293,6 +326,8 @@ def test_bootstrap_interval_coverage():
         assert ci.beta[0] < ci.beta[1] and ci.s[0] < ci.s[1]
         assert ci.s == pytest.approx((1 / (ci.beta[1] - 1), 1 / (ci.beta[0] - 1)))
         covered += ci.beta[0] <= 2.2 <= ci.beta[1]
-    assert 0.87 < covered / trials <= 1.0  # percentile bootstrap of the MLE: about 0.92 measured
+    # nominal 0.95; the percentile bootstrap of the MLE undercovers a little: 0.913 measured (137 of 150).
+    # The upper bound catches intervals that are too wide: 0.99 intervals cover 0.953 on these seeds.
+    assert 0.87 < covered / trials < 0.94
     with pytest.raises(ValueError, match="level"):
         bootstrap_interval(values, level=1.5)

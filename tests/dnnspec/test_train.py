@@ -147,10 +147,13 @@ def test_settings_round_trip():
 
 
 def test_augment_batch():
-    x = torch.arange(2 * 3 * 5 * 5, dtype=torch.float32).reshape(2, 3, 5, 5)
+    x = torch.arange(32 * 3 * 5 * 5, dtype=torch.float32).reshape(32, 3, 5, 5)
     same = augment_batch(x, generator=torch.Generator().manual_seed(0), pad=0)
-    for a, b in zip(same, x, strict=True):
-        assert torch.equal(a, b) or torch.equal(a, b.flip(-1))
+    kept = [torch.equal(a, b) for a, b in zip(same, x, strict=True)]
+    flipped = [torch.equal(a, b.flip(-1)) for a, b in zip(same, x, strict=True)]
+    # without padding each image is itself or its mirror image, and (seed 0, 32 images) both occur
+    assert all(k != f for k, f in zip(kept, flipped, strict=True))
+    assert 0 < sum(flipped) < len(x)
     out = augment_batch(x, generator=torch.Generator().manual_seed(0))
     assert out.shape == x.shape
     assert torch.equal(out, augment_batch(x, generator=torch.Generator().manual_seed(0)))

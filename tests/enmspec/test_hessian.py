@@ -1,4 +1,4 @@
-"""anm_hessian against ProDy and the ANM invariants."""
+"""anm_hessian against ProDy's Hessians (golden files), a naive double loop and the ANM invariants."""
 
 from __future__ import annotations
 
@@ -7,55 +7,70 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from enmspec import anm_hessian, contact_pairs, load_structure
-
-prody = pytest.importorskip("prody")
-prody.confProDy(verbosity="none")
+from tests.golden import calpha, dense_from_blocks, hessian_blocks
 
 
-def prody_hessian(coords: np.ndarray, cutoff: float = 9.0, gamma: float = 1.0) -> np.ndarray:
-    anm = prody.ANM()
-    anm.buildHessian(coords, cutoff=cutoff, gamma=gamma)
-    return anm.getHessian()
+def assert_equals_prody(ours, golden: dict[str, np.ndarray]) -> None:
+    """Ours, all of it (no symmetrising), against ProDy's blocks: same nonzero blocks, same values."""
+    n = int(golden["n"])
+    dense = ours.toarray()
+    assert dense.shape == (3 * n, 3 * n)
+    nonzero = np.any(dense.reshape(n, 3, n, 3) != 0.0, axis=(1, 3))
+    expected = np.zeros((n, n), dtype=bool)
+    expected[golden["i"], golden["j"]] = expected[golden["j"], golden["i"]] = True
+    assert np.array_equal(nonzero, expected)  # the same contacts, no block more or less
+    ref = dense_from_blocks(golden)
+    assert np.max(np.abs(dense - ref)) <= 1e-12 * np.max(np.abs(ref))
 
 
 @pytest.mark.parametrize("cutoff,gamma", [(9.0, 1.0), (7.5, 1.0), (12.0, 0.5)])
-def test_equals_prody(pdb_1pwc, cutoff, gamma):
-    coords = load_structure(pdb_1pwc).coords
-    ours = anm_hessian(coords, cutoff=cutoff, gamma=gamma).toarray()
-    ref = prody_hessian(coords, cutoff, gamma)
-    assert np.max(np.abs(ours - ref)) <= 1e-12 * np.max(np.abs(ref))
+def test_equals_prody(cutoff, gamma):
+    coords = calpha("1PWC")["coords"]
+    assert_equals_prody(
+        anm_hessian(coords, cutoff=cutoff, gamma=gamma), hessian_blocks("1PWC", cutoff, gamma)
+    )
 
 
-def test_equals_prody_multichain(pdb_3hsy):
-    coords = load_structure(pdb_3hsy).coords
-    ours = anm_hessian(coords).toarray()
-    ref = prody_hessian(coords)
+def test_equals_prody_multichain():
+    coords = calpha("3HSY")["coords"]
+    assert_equals_prody(anm_hessian(coords), hessian_blocks("3HSY", 9.0, 1.0))
+
+
+def test_equals_prody_live():
+    """ProDy itself, where no golden file is: 1A28 at another cutoff and gamma."""
+    prody = pytest.importorskip("prody")
+    prody.confProDy(verbosity="none")
+    coords = calpha("1A28")["coords"]
+    anm = prody.ANM()
+    anm.buildHessian(coords, cutoff=10.5, gamma=2.0)
+    ref = anm.getHessian()
+    ours = anm_hessian(coords, cutoff=10.5, gamma=2.0).toarray()
     assert np.max(np.abs(ours - ref)) <= 1e-12 * np.max(np.abs(ref))
 
 
 def naive_hessian(coords: np.ndarray, cutoff: float, gamma: float) -> np.ndarray:
-    """The textbook double loop, as an independent oracle."""
+    """The textbook double loop over every ordered pair, as an independent oracle (no mirroring)."""
     n = len(coords)
     h = np.zeros((3 * n, 3 * n))
     for i in range(n):
-        for j in range(i + 1, n):
+        for j in range(n):
+            if i == j:
+                continue
             d = coords[j] - coords[i]
             s2 = d @ d
             if s2 <= cutoff**2:
                 block = -gamma / s2 * np.outer(d, d)
                 h[3 * i : 3 * i + 3, 3 * j : 3 * j + 3] = block
-                h[3 * j : 3 * j + 3, 3 * i : 3 * i + 3] = block
                 h[3 * i : 3 * i + 3, 3 * i : 3 * i + 3] -= block
-                h[3 * j : 3 * j + 3, 3 * j : 3 * j + 3] -= block
     return h
 
 
-def test_equals_naive_loop_on_random_cloud():
+@pytest.mark.parametrize("cutoff,gamma", [(7.0, 1.0), (11.0, 0.3)])
+def test_equals_naive_loop_on_random_cloud(cutoff, gamma):
     rng = np.random.default_rng(0)
     coords = rng.uniform(0, 20, size=(60, 3))
-    np.testing.assert_allclose(
-        anm_hessian(coords, cutoff=7.0).toarray(), naive_hessian(coords, 7.0, 1.0), rtol=0, atol=1e-13
-    )
+    ours = anm_hessian(coords, cutoff=cutoff, gamma=gamma).toarray()
+    np.testing.assert_allclose(ours, naive_hessian(coords, cutoff, gamma), rtol=0, atol=1e-13)
 
 
 def test_invariants(pdb_1pwc):

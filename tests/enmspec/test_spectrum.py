@@ -1,9 +1,8 @@
-"""inverse_spectrum: the paper's 4HHB numbers, ProDy + powerlaw on real entries, zero modes."""
+"""inverse_spectrum: the paper's 4HHB numbers, ProDy + powerlaw on the shipped entries, zero modes."""
 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,19 +12,20 @@ from enmspec import (
     EnmspecError,
     FloppyNetworkError,
     StructureError,
+    example_structures,
     inverse_spectrum,
     load_structure,
 )
+from tests.golden import calpha, eigenvalues, golden_json
 
-prody = pytest.importorskip("prody")
-powerlaw = pytest.importorskip("powerlaw")
-prody.confProDy(verbosity="none")
-
-DATA = Path(__file__).resolve().parents[2] / "data"
+PROTEIN_FITS = golden_json("powerlaw_fits_prody_anm_9A_top10pct.json")["entries"]
 
 
 def prody_powerlaw_reference(coords: np.ndarray, k: int):
-    """Independent path: ProDy's Hessian, numpy eigvalsh, powerlaw.Fit at x_min = x_K."""
+    """Independent path, live: ProDy's Hessian, numpy eigvalsh, powerlaw.Fit at x_min = x_K."""
+    prody = pytest.importorskip("prody")
+    powerlaw = pytest.importorskip("powerlaw")
+    prody.confProDy(verbosity="none")
     anm = prody.ANM()
     anm.buildHessian(coords, cutoff=9.0, gamma=1.0)
     w = np.linalg.eigvalsh(anm.getHessian())
@@ -54,6 +54,7 @@ def test_4hhb_reproduces_table_11(pdb_4hhb):
 
 @pytest.mark.parametrize("solver", ["dense", "sliced"])
 def test_4hhb_against_prody_and_powerlaw(pdb_4hhb, solver):
+    """Live: 4HHB is in no golden file (the reference file stays outside the project)."""
     coords = load_structure(pdb_4hhb).coords
     ref_values, alpha, err, d = prody_powerlaw_reference(coords, 1000)
     spectrum = inverse_spectrum(coords, top=1000, solver=solver)
@@ -64,26 +65,32 @@ def test_4hhb_against_prody_and_powerlaw(pdb_4hhb, solver):
     assert fit.d_ks == pytest.approx(d, rel=1e-6)
 
 
-def shipped_entries() -> list[Path]:
-    if not DATA.is_dir():
-        return []
-    return sorted(p for p in DATA.iterdir() if ".pdb" in p.name or ".cif" in p.name)
+def test_golden_files_cover_every_shipped_entry():
+    assert (
+        sorted(PROTEIN_FITS)
+        == sorted(example_structures())
+        == ["19HC", "1A28", "1HVR", "1PWC", "3HSY", "4E43"]
+    )
 
 
-@pytest.mark.parametrize("path", shipped_entries(), ids=lambda p: p.name)
-def test_shipped_entries_against_prody_and_powerlaw(path):
-    """Top tenth of the inverse spectrum, as in the paper's large study."""
-    structure = load_structure(path)
-    spectrum = inverse_spectrum(structure, fraction=0.1)
-    n_modes = 3 * len(structure) - 6
+@pytest.mark.parametrize("entry", sorted(PROTEIN_FITS))
+def test_shipped_entries_against_prody_and_powerlaw(entry):
+    """Top tenth of the inverse spectrum, as in the paper's large study, on ProDy's C-alpha coordinates."""
+    coords = calpha(entry)["coords"]
+    spectrum = inverse_spectrum(coords, fraction=0.1)
+    n_modes = 3 * len(coords) - 6
     k = n_modes // 10
-    assert spectrum.values.size == k
-    ref_values, alpha, err, d = prody_powerlaw_reference(structure.coords, k)
+    reference = PROTEIN_FITS[entry]
+    assert spectrum.values.size == k == reference["k"]
+    assert spectrum.meta["n_zero"] == 6 and spectrum.meta["n_modes"] == n_modes
+    w = eigenvalues(entry)
+    ref_values = np.sort(1.0 / w[6:])[::-1][:k]
     np.testing.assert_allclose(spectrum.values, ref_values, rtol=1e-8)
     fit = fit_power_law(spectrum.values)
-    assert fit.beta == pytest.approx(alpha, rel=1e-8)
-    assert fit.sigma == pytest.approx(err, rel=1e-8)
-    assert fit.d_ks == pytest.approx(d, rel=1e-6)
+    assert fit.x_min == pytest.approx(reference["xmin"], rel=1e-8)
+    assert fit.beta == pytest.approx(reference["alpha"], rel=1e-8)
+    assert fit.sigma == pytest.approx(reference["sigma"], rel=1e-8)
+    assert fit.d_ks == pytest.approx(reference["D"], rel=1e-6)
 
 
 def test_solvers_agree(pdb_3hsy):
@@ -101,6 +108,8 @@ def test_all_modes_by_default(pdb_1pwc):
     assert spectrum.values.size == 3 * 345 - 6
     assert spectrum.kind == "protein" and spectrum.name == "1PWC"
     assert np.all(np.diff(spectrum.values) <= 0)
+    # every mode, against ProDy's eigenvalues (1PWC: ProDy's C-alpha coordinates are ours exactly)
+    np.testing.assert_allclose(spectrum.values, np.sort(1.0 / eigenvalues("1PWC")[6:])[::-1], rtol=1e-8)
 
 
 def two_copies(coords: np.ndarray) -> np.ndarray:

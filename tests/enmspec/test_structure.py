@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from enmspec import StructureError, load_structure
+from enmspec import StructureError, example_structures, load_structure
+from tests.conftest import example_pdb_bytes
+from tests.golden import calpha
 
-prody = pytest.importorskip("prody")
-prody.confProDy(verbosity="none")
-
-DATA = Path(__file__).resolve().parents[2] / "data"
+# C-alpha atoms with alternate locations where a later conformer has the higher occupancy: ours takes
+# that one, ProDy's "calpha" selection keeps the first (A).
+ALTLOC_B_HIGHER = {"19HC": [("B", 191)], "3HSY": [("B", 54), ("B", 101)]}
+RESIDUES = {"19HC": 584, "1A28": 500, "1HVR": 198, "1PWC": 345, "3HSY": 730, "4E43": 204}
 
 
 def atom_lines(path: Path) -> list[str]:
@@ -23,32 +25,47 @@ def atom_lines(path: Path) -> list[str]:
     ]
 
 
-def test_matches_prody_calpha(pdb_1pwc):
-    ours = load_structure(pdb_1pwc)
-    ref = prody.parsePDB(str(pdb_1pwc)).select("calpha")
-    assert ours.entry_id == "1PWC"
-    assert len(ours) == ref.numAtoms() == 345
-    np.testing.assert_allclose(ours.coords, ref.getCoords(), atol=5e-4)
-    assert ours.residue_numbers.tolist() == ref.getResnums().tolist()
-    assert ours.residue_names.tolist() == ref.getResnames().tolist()
-    assert ours.chain_ids.tolist() == ref.getChids().tolist()
-    assert ours.coords.dtype == np.float64 and ours.coords.shape == (345, 3)
+def ca_record(lines: list[str], chain: str, resnum: int) -> list[str]:
+    return [ln for ln in lines if ln[12:16] == " CA " and ln[21] == chain and int(ln[22:26]) == resnum]
 
 
-def test_altloc_takes_highest_occupancy(pdb_3hsy):
-    """3HSY chain B residues 54 and 101 have a B conformer of higher occupancy; ProDy keeps A."""
-    ours = load_structure(pdb_3hsy)
-    ref = prody.parsePDB(str(pdb_3hsy)).select("calpha")
-    assert len(ours) == ref.numAtoms() == 730
-    assert ours.n_chains == 2
-    differ = np.flatnonzero(np.abs(ours.coords - ref.getCoords()).max(axis=1) > 1e-3)
-    assert [(ours.chain_ids[i], ours.residue_numbers[i]) for i in differ] == [("B", 54), ("B", 101)]
-    lines = [
-        ln for ln in atom_lines(pdb_3hsy) if ln[12:16] == " CA " and ln[21] == "B" and ln[22:26] == " 101"
-    ]
-    best = max(lines, key=lambda ln: float(ln[54:60]))
-    i = differ[1]
-    np.testing.assert_allclose(ours.coords[i], [float(best[30:38]), float(best[38:46]), float(best[46:54])])
+def test_every_shipped_entry_has_a_golden_file():
+    assert sorted(example_structures()) == sorted(RESIDUES)
+
+
+@pytest.mark.parametrize("entry", sorted(RESIDUES))
+def test_matches_prody_calpha(entry):
+    """Against ProDy's parsePDB(...).select("calpha") of the same file (tests/data/prody_calpha_*.npz)."""
+    ours = load_structure(example_structures()[entry])
+    ref = calpha(entry)
+    assert ours.entry_id == entry
+    assert len(ours) == len(ref["coords"]) == RESIDUES[entry]
+    assert ours.coords.dtype == np.float64 and ours.coords.shape == (RESIDUES[entry], 3)
+    assert ours.residue_numbers.tolist() == ref["resnums"].tolist()
+    assert ours.residue_names.tolist() == ref["resnames"].tolist()
+    assert ours.chain_ids.tolist() == ref["chids"].tolist()
+    assert ours.n_chains == len(set(ref["chids"].tolist()))
+    differ = np.flatnonzero(np.abs(ours.coords - ref["coords"]).max(axis=1) > 1e-3)
+    assert [(ours.chain_ids[i], ours.residue_numbers[i]) for i in differ] == ALTLOC_B_HIGHER.get(entry, [])
+    same = np.setdiff1d(np.arange(len(ours)), differ)
+    np.testing.assert_allclose(ours.coords[same], ref["coords"][same], rtol=0, atol=5e-4)
+
+
+@pytest.mark.parametrize("entry", sorted(ALTLOC_B_HIGHER))
+def test_altloc_takes_highest_occupancy(entry, tmp_path):
+    """3HSY chain B residues 54 and 101, 19HC B 191: a B conformer of higher occupancy; ProDy keeps A."""
+    path = tmp_path / f"{entry.lower()}.pdb"
+    path.write_bytes(example_pdb_bytes(entry))
+    ours = load_structure(path)
+    lines = atom_lines(path)
+    for chain, resnum in ALTLOC_B_HIGHER[entry]:
+        records = ca_record(lines, chain, resnum)
+        assert len(records) == 2 and [ln[16] for ln in records] == ["A", "B"]
+        best = max(records, key=lambda ln: float(ln[54:60]))
+        assert best[16] == "B"
+        (i,) = np.flatnonzero((ours.chain_ids == chain) & (ours.residue_numbers == resnum))
+        expected = [float(best[30:38]), float(best[38:46]), float(best[46:54])]
+        np.testing.assert_allclose(ours.coords[i], expected, rtol=0, atol=1e-12)
 
 
 def test_mmcif_gzip_and_pdb_agree(tmp_path, pdb_1pwc):
@@ -69,9 +86,12 @@ def test_mmcif_gzip_and_pdb_agree(tmp_path, pdb_1pwc):
 
 
 def test_real_mmcif_from_prody():
+    """Live: ProDy's own mmCIF test file (not shipped here) read by both parsers."""
     from tests.conftest import prody_datafile
 
     path = prody_datafile("mmcif_3o21.cif")
+    prody = pytest.importorskip("prody")
+    prody.confProDy(verbosity="none")
     ours = load_structure(path)
     ref = prody.parseMMCIF(str(path)).select("calpha")
     assert ours.entry_id == "3O21"
@@ -87,16 +107,6 @@ def test_chain_selection(pdb_3hsy):
     assert len(a) + len(b) == len(both) == 730
     with pytest.raises(StructureError, match=r"chain\(s\) \['Z'\]"):
         load_structure(pdb_3hsy, chains="Z")
-
-
-@pytest.mark.skipif(not DATA.is_dir(), reason="no data/ folder")
-def test_shipped_entries_load():
-    files = sorted(p for p in DATA.iterdir() if ".pdb" in p.name or ".cif" in p.name)
-    assert len(files) >= 2
-    for path in files:
-        s = load_structure(path)
-        assert len(s) >= 100, path
-        assert s.entry_id == path.name.split(".")[0].upper()
 
 
 # ---------------------------------------------------------------- bad inputs

@@ -1,0 +1,58 @@
+"""Readers of the golden reference files in tests/data (made by tests/data/make_golden.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+GOLDEN = Path(__file__).resolve().parent / "data"
+
+
+def golden_npz(name: str) -> dict[str, np.ndarray]:
+    """The arrays of ``tests/data/<name>`` (no pickles)."""
+    with np.load(GOLDEN / name, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def golden_json(name: str) -> dict:
+    return json.loads((GOLDEN / name).read_text(encoding="utf-8"))
+
+
+def sha256_of(values: np.ndarray) -> str:
+    """sha256 of the little-endian float64 bytes of ``values``: how the golden files name their inputs."""
+    return hashlib.sha256(np.ascontiguousarray(values, dtype="<f8").tobytes()).hexdigest()
+
+
+def calpha(entry: str) -> dict[str, np.ndarray]:
+    """ProDy's C-alpha atoms of a shipped example: coords, resnums, resnames, chids."""
+    return golden_npz(f"prody_calpha_{entry.lower()}.npz")
+
+
+def hessian_file(entry: str, cutoff: float, gamma: float) -> str:
+    gamma_part = "" if gamma == 1.0 else f"_gamma{gamma:g}"
+    return f"prody_anm_{cutoff:g}A{gamma_part}_hessian_{entry.lower()}.npz"
+
+
+def hessian_blocks(entry: str, cutoff: float, gamma: float) -> dict[str, np.ndarray]:
+    """ProDy's Hessian as its nonzero 3x3 blocks with i <= j: arrays i, j, blocks (m, 3, 3), n."""
+    golden = golden_npz(hessian_file(entry, cutoff, gamma))
+    assert float(golden["cutoff"]) == cutoff and float(golden["gamma"]) == gamma
+    return golden
+
+
+def dense_from_blocks(golden: dict[str, np.ndarray]) -> np.ndarray:
+    """The full (3n, 3n) matrix of the stored upper blocks (ProDy's Hessian is exactly symmetric)."""
+    n = int(golden["n"])
+    h = np.zeros((n, n, 3, 3))
+    i, j, blocks = golden["i"], golden["j"], golden["blocks"]
+    h[j, i] = blocks.transpose(0, 2, 1)
+    h[i, j] = blocks
+    return h.transpose(0, 2, 1, 3).reshape(3 * n, 3 * n)
+
+
+def eigenvalues(entry: str) -> np.ndarray:
+    """numpy.linalg.eigvalsh of ProDy's 9 A ANM Hessian of a shipped example, ascending."""
+    return golden_npz(f"prody_anm_9A_eigvals_{entry.lower()}.npz")["eigvals"]
