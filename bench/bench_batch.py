@@ -1,8 +1,8 @@
 """Benchmark: batch throughput and peak memory of ``run_batch`` against a plain ProDy + ``powerlaw`` loop.
 
 Both sides get the SAME entries, in the same run: every structure shipped in ``enmspec/examples``
-plus sub-structures
-of ProDy's ``pdb7pbl.pdb`` made of its first 1, 2, 3, 5 and 7 chains (up to 1918 residues).
+plus sub-structures of ProDy's ``pdb7pbl.pdb`` made of its first 1, 2, 3, 5 and 7 chains (up to
+1918 residues).
 
 * Ours: ``enmspec.batch.run_batch([folder], out, jobs=JOBS)``, a fresh ``out`` per repeat (it
   resumes otherwise), timed whole (parsing, spectra, fits, spectrum files, results table).
