@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from compare import meta as keys
 from compare.spectrum import Spectrum
 from dnnspec.hvp import loss_hessian
 from dnnspec.lanczos import RESIDUAL_RTOL, block_lanczos, hutchinson_trace, power_iteration
@@ -125,7 +126,7 @@ def hessian_spectrum(
         "k_requested": k,
         "tol": tol,
         "seed": seed,
-        "top_eigenvalue": float(result.eigenvalues[0]),
+        keys.TOP_EIGENVALUE: float(result.eigenvalues[0]),
         **result.as_dict(),
     }
     if power_check:
@@ -144,7 +145,7 @@ def hessian_spectrum(
         trace = hutchinson_trace(
             op.matmat, op.n_params, samples=trace_samples, seed=seed, device=op.device, progress=progress
         )
-        info["trace"] = trace.value
+        info[keys.TRACE] = trace.value
         info["trace_stderr"] = trace.stderr
         info["trace_samples"] = trace.samples
     values = result.eigenvalues
@@ -240,10 +241,10 @@ def experiment_labels(
         "Random" if train_settings.get("epochs", 1) == 0 else PAPER_OPTIMIZERS.get(optimizer, optimizer)
     )
     return {
-        "dataset": PAPER_DATASETS.get(name, name) + (" (5k subset)" if name == "mnist5k" else ""),
-        "model": PAPER_MODELS.get(model, model_name),
-        "training": training,
-        "setting": ", ".join(settings) or "-",
+        keys.DATASET: PAPER_DATASETS.get(name, name) + (" (5k subset)" if name == "mnist5k" else ""),
+        keys.MODEL: PAPER_MODELS.get(model, model_name),
+        keys.TRAINING: training,
+        keys.SETTING: ", ".join(settings) or "-",
     }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from compare import meta as keys
 from compare.powerlaw import PowerLawFit, critical_value, fit_power_law, resolve_k
 from compare.spectrum import Spectrum
 from compare.validation import Interval, check_choice, check_scalar, check_top_or_fraction
@@ -280,14 +281,14 @@ def inverse_spectrum(
         )
     values = np.sort(1.0 / nonzero[:keep])[::-1]
     meta = {
-        "entry": label,
-        "n_residues": int(n_res),
-        "n_chains": n_chains,
-        "n_modes": int(n_modes),
-        "n_zero": n_zero,
+        keys.ENTRY: label,
+        keys.N_RESIDUES: int(n_res),
+        keys.N_CHAINS: n_chains,
+        keys.N_MODES: int(n_modes),
+        keys.N_ZERO: n_zero,
         "cutoff": float(cutoff),
         "gamma": float(gamma),
-        "solver": modes.solver,
+        keys.SOLVER: modes.solver,
         "n_slices": modes.n_slices,
         "lambda_max": float(modes.lambda_max),
         "zero_rtol": float(zero_rtol),

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compare.krule import KRule
+from compare.meta import REPORT_COLUMNS
 from compare.powerlaw import critical_value, eigengaps, fit_power_law, ks_null_distribution
 from compare.spectrum import Spectrum
 from compare.summary import SIZE_BINS, summarize_by_size
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 #: Simulated samples behind the fitted-beta critical value (as :func:`compare.fitted_critical_value`).
 FITTED_N_SIM = 2000
 #: Spectrum.meta keys copied into the fit table (missing keys give empty cells).
-META_COLUMNS = ("dataset", "model", "training", "setting", "trace", "n_residues", "n_chains")
+META_COLUMNS = REPORT_COLUMNS
 #: The paper's numbers, shipped as package data of :mod:`compare.report`.
 PAPER_REFERENCE_NAME = "paper_reference.csv"
 
