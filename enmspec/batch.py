@@ -105,17 +105,29 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(1)  # the batch was killed: an orphaned worker only holds memory
 
 
-def watch_parent() -> None:
+def watch_parent(parent: int | None = None) -> None:
     """In a worker process, exit as soon as the process that started it dies.
 
     Pool workers (loky, Dask nannies) otherwise wait out an idle timeout of minutes after a
-    ``kill -9`` of the batch, holding their memory. Called once per worker, on its first entry;
-    does nothing in the main process.
+    ``kill -9`` of the batch, holding their memory. Runs as the loky workers' initializer (and
+    on a worker's first entry elsewhere); once per process; does nothing in the main process.
+
+    Parameters
+    ----------
+    parent : int, optional
+        The batch's process id, passed by the batch itself (a worker that starts after its
+        parent died would otherwise take its new parent, init, for the batch); default: the
+        worker's parent now.
     """
-    if multiprocessing.parent_process() is None or _watchdog_started.is_set():
+    if _watchdog_started.is_set() or (parent is None and multiprocessing.parent_process() is None):
+        return
+    if parent == os.getpid():
         return
     _watchdog_started.set()
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None) -> dict:
@@ -210,8 +222,10 @@ def _rows(
         with Client(scheduler), parallel_config(backend="dask"):
             yield from Parallel(return_as="generator_unordered")(tasks)
         return
-    # loky limits each worker's BLAS to cores / jobs threads: no oversubscription.
-    yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
+    # loky limits each worker's BLAS to cores / jobs threads: no oversubscription. Each worker
+    # starts its parent watchdog as it starts, before it has any task.
+    with parallel_config(backend="loky", initializer=watch_parent, initargs=(os.getpid(),)):
+        yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
 
 
 #: Settings that may differ between a batch and its resumption.

@@ -159,7 +159,7 @@ inputs, out, pids = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 def stop(row):
-    children = [p.pid for p in psutil.Process().children(recursive=True)]
+    children = [(p.pid, " ".join(p.cmdline())[-120:]) for p in psutil.Process().children(recursive=True)]
     with open(pids, "w") as fh:
         json.dump(children, fh)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -187,7 +187,7 @@ def test_workers_exit_soon_after_kill_9_of_the_batch(two_good, tmp_path):
             timeout=300,
         )
     assert proc.returncode == -9, (tmp_path / "stderr.txt").read_text()[-500:]
-    children = json.loads(pids.read_text())
+    children = [pid for pid, _ in json.loads(pids.read_text())]  # workers and their trackers
     assert children, "the batch ran no worker processes"
     deadline = time.monotonic() + 20
     alive = children
@@ -196,4 +196,5 @@ def test_workers_exit_soon_after_kill_9_of_the_batch(two_good, tmp_path):
         alive = [
             pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
         ]
-    assert not alive, f"{len(alive)} of {len(children)} worker processes outlived the batch by 20 s"
+    names = [" ".join(psutil.Process(pid).cmdline())[-60:] for pid in alive]
+    assert not alive, f"{len(alive)} of {len(children)} worker processes outlived the batch by 20 s: {names}"
