@@ -68,3 +68,21 @@ def test_table_output(tmp_path, capsys):
     assert main(["fit", str(path)]) == 0
     header, row = capsys.readouterr().out.splitlines()
     assert row.split()[:3] == ["v", "100", "100"]
+
+
+def test_one_k_rule_for_a_stored_top_of_a_spectrum(tmp_path, capsys):
+    """A fraction is of the modes recorded in the meta, in compare fit and in the report alike."""
+    import numpy as np
+
+    from compare import KRule, Spectrum
+
+    values = np.sort(np.random.default_rng(0).pareto(1.0, 171) + 1.0)[::-1]
+    spectrum = Spectrum("top", "protein", values, {"n_modes": 1000})
+    path = spectrum.save(tmp_path / "top.spectrum.npz")
+    assert main(["fit", str(path), "--fraction", "0.1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["k"] == 100 == KRule(fraction=0.1).resolve(spectrum)[0]
+    assert main(["fit", str(path), "--fraction", "0.5"]) == 2  # 500 asked, 171 stored
+    assert "holds 171 values, fewer than K = 500 (0.5 of 1000 modes)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # never both: a usage error
+        main(["fit", str(path), "--top", "5", "--fraction", "0.1"])
+    assert info.value.code == 2

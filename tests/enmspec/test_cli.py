@@ -196,3 +196,12 @@ def test_batch_parallel_equals_serial(tmp_path, pdb_1pwc, pdb_3hsy):
     assert a[exact].equals(b[exact])
     for key in ("beta", "sigma", "s", "d_ks", "x_min"):
         np.testing.assert_allclose(a[key].astype(float), b[key].astype(float), rtol=1e-9)
+
+
+def test_output_paths_are_checked_before_computing(pdb_1pwc, tmp_path, capsys):
+    target = tmp_path / "nodir" / "x.png"
+    assert main(["spectrum", str(pdb_1pwc), "--plot", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"enmspec: error: --plot {target}: no such folder {target.parent}"
+    assert main(["spectrum", str(pdb_1pwc), "--save", str(tmp_path)]) == 2
+    assert "is a folder, not a file" in capsys.readouterr().err
