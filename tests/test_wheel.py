@@ -58,6 +58,7 @@ def installed(wheel, tmp_path_factory) -> Path:
             "-q",
             "--no-deps",
             "--no-index",
+            "--ignore-installed",  # the environment sees this interpreter's packages, maybe this one
             str(wheel),
         ],
         check=True,
