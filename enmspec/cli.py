@@ -28,6 +28,8 @@ from enmspec.fetch import (
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 from enmspec.spectrum import PAPER_FRACTION, AnalysisSettings, analyze_structure
 
+#: Failure reasons ``enmspec fetch`` prints; the rest are in the failures file.
+MAX_REASONS_SHOWN = 20
 TABLE_HEADER = ("entry", "N", "n_modes", "K", "d_ks", "d_c", "verdict", "beta ± sigma", "s")
 
 
@@ -337,8 +339,14 @@ def _fetch(args: argparse.Namespace) -> int:
     )
     ids = read_ids(args.ids_file)
     report = fetch(ids, cache=args.cache, settings=settings, progress=not args.quiet)
-    for reason in report.failed.values():
+    reasons = list(report.failed.values())
+    for reason in reasons[:MAX_REASONS_SHOWN]:
         print(reason, file=sys.stderr)
+    if len(reasons) > MAX_REASONS_SHOWN:
+        print(
+            f"... and {len(reasons) - MAX_REASONS_SHOWN} more, see {Path(args.cache) / FAILURES_NAME}",
+            file=sys.stderr,
+        )
     print(
         f"{len(report.downloaded)} downloaded ({report.bytes_downloaded / 1e6:.1f} MB), "
         f"{len(report.already_cached)} already cached, {len(report.failed)} failed "

@@ -636,3 +636,20 @@ def test_bad_ids_and_mirrors_are_input_errors(tmp_path):
         FetchSettings(base_url="http://example.org/{nope}.gz")
     with pytest.raises(EnmspecError, match="http"):
         FetchSettings(base_url="ftp://example.org/{ID}.{ext}")
+
+
+def test_cli_fetch_shows_the_first_reasons_and_counts_the_rest(serve, tmp_path, capsys):
+    from enmspec.cli import MAX_REASONS_SHOWN, main
+
+    server, url = serve({})
+    ids = tmp_path / "ids.txt"
+    unknown = [f"9A{i:02d}" for i in range(MAX_REASONS_SHOWN + 5)]
+    ids.write_text("\n".join(unknown) + "\n")
+    cache = tmp_path / "cache"
+    argv = ["fetch", str(ids), "--cache", str(cache), "--format", "pdb", "--mirror", url, "--quiet"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert sum("not found" in line for line in err) == MAX_REASONS_SHOWN
+    assert f"... and 5 more, see {cache / FAILURES_NAME}" in err
+    assert err[-1] == f"enmspec fetch: {len(unknown)} of {len(unknown)} entries failed"
+    assert len((cache / FAILURES_NAME).read_text().splitlines()) >= len(unknown)
