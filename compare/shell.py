@@ -149,8 +149,6 @@ def run_command(
         print(f"{prog} {args.command} {hint}", file=sys.stderr)
         return EXIT_FAILURE
     except RUNTIME_ERRORS as exc:
-        if isinstance(exc, InputError):  # an input error may also be an OSError subclass
-            return _report(prog, exc, EXIT_USAGE, debug)
         return _report(prog, exc, EXIT_FAILURE, debug, label="failed")
     except INPUT_ERRORS as exc:
         return _report(prog, exc, EXIT_USAGE, debug)

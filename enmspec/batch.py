@@ -25,7 +25,7 @@ from compare.errors import InputError
 from enmspec.eigen import torch_device
 from enmspec.errors import FloppyNetworkError
 from enmspec.spectrum import AnalysisSettings, analyze_structure
-from enmspec.structure import example_structures, strip_suffixes
+from enmspec.structure import strip_suffixes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,8 +120,6 @@ def watch_parent(parent: int | None = None) -> None:
         worker's parent now.
     """
     if _watchdog_started.is_set() or (parent is None and multiprocessing.parent_process() is None):
-        return
-    if parent == os.getpid():
         return
     _watchdog_started.set()
     parent = os.getppid() if parent is None else parent
@@ -497,13 +495,3 @@ def _write_results(folder: BatchFolder, plan: BatchPlan, recorded: dict, write_c
     folder.write_summary(summary)
     table.attrs["skipped"] = plan.n_skipped
     return table
-
-
-def example_inputs() -> list[Path]:
-    """The shipped example structures as batch inputs (``enmspec batch --examples``).
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    return list(example_structures().values())

@@ -12,7 +12,7 @@ from compare.errors import InputError
 from compare.powerlaw import PowerLawFit
 from compare.shell import EXIT_FAILURE, EXIT_OK, ArgumentParser, add_common_options, main_for
 from compare.summary import summarize
-from enmspec.batch import GPU_JOBS, example_inputs, run_batch
+from enmspec.batch import GPU_JOBS, run_batch
 from enmspec.eigen import SOLVERS
 from enmspec.errors import EnmspecError
 from enmspec.fetch import (
@@ -27,6 +27,7 @@ from enmspec.fetch import (
 )
 from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
 from enmspec.spectrum import PAPER_FRACTION, AnalysisSettings, analyze_structure
+from enmspec.structure import example_structures
 
 #: Failure reasons ``enmspec fetch`` prints; the rest are in the failures file.
 MAX_REASONS_SHOWN = 20
@@ -260,7 +261,7 @@ def _spectrum(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    inputs = list(args.inputs) + ([str(p) for p in example_inputs()] if args.examples else [])
+    inputs = list(args.inputs) + ([str(p) for p in example_structures().values()] if args.examples else [])
     if not inputs:
         raise EnmspecError("give structure files, folders or id lists, or --examples")
     missing = [p for p in args.inputs if not Path(p).exists()]

@@ -149,8 +149,11 @@ def _format_of(path: Path) -> gemmi.CoorFormat:
     return gemmi.CoorFormat.Detect
 
 
-def _check_readable(path: Path, tail_size: int = 4096) -> bytes:
-    """Check the file exists, is not empty and (gzip) decompresses whole; returns its last bytes."""
+def _check_readable(path: Path, tail_size: int = 4096) -> tuple[bytes, bytes]:
+    """Check the file exists, is not empty and (gzip) decompresses whole.
+
+    Returns its first and last few kilobytes (decompressed), read on the way.
+    """
     if not path.exists():
         raise StructureError(f"{path}: no such file")
     if not path.is_file():
@@ -158,17 +161,19 @@ def _check_readable(path: Path, tail_size: int = 4096) -> bytes:
     if path.stat().st_size == 0:
         raise StructureError(f"{path}: the file is empty")
     if path.name.lower().endswith(".gz"):
-        tail = b""
+        head = tail = b""
         try:
             with gzip.open(path, "rb") as fh:
                 while chunk := fh.read(1 << 20):
+                    head = head or chunk[:tail_size]
                     tail = (tail + chunk)[-tail_size:]
         except (OSError, EOFError, zlib.error) as exc:
             raise StructureError(f"{path}: corrupt or truncated gzip file ({exc})") from None
-        return tail
+        return head, tail
     with open(path, "rb") as fh:
+        head = fh.read(tail_size)
         fh.seek(max(0, path.stat().st_size - tail_size))
-        return fh.read()
+        return head, fh.read()
 
 
 def _wanted_chains(chains: str | Sequence[str] | None, present: set[str]) -> set[str] | None:
@@ -248,7 +253,7 @@ def _read(path: Path) -> gemmi.Structure:
     """Parse with gemmi after checking that the file is whole; entities set up."""
     import gemmi
 
-    _check_complete(path, _check_readable(path))
+    _check_complete(path, *_check_readable(path))
     try:
         st = gemmi.read_structure(str(path), format=_format_of(path))
     except (RuntimeError, ValueError, OSError, IndexError) as exc:
@@ -260,11 +265,11 @@ def _read(path: Path) -> gemmi.Structure:
     return st
 
 
-def _check_complete(path: Path, tail: bytes) -> None:
+def _check_complete(path: Path, head: bytes, tail: bytes) -> None:
     """Refuse a plain-text file cut short.
 
     An unfinished last line, or a PDB archive file (one with a HEADER record) without its END
-    record, is a file cut in the middle; ``tail`` is its last few kilobytes.
+    record, is a file cut in the middle; ``head`` and ``tail`` are its first and last bytes.
     """
     if not tail.strip():
         return
@@ -275,18 +280,11 @@ def _check_complete(path: Path, tail: bytes) -> None:
         return
     lines = [line.strip() for line in tail.splitlines() if line.strip()]
     if lines and lines[-1][:6].strip() not in (b"END", b"ENDMDL", b"MASTER", b"CONECT", b"TER"):
-        head = _first_bytes(path)
         if head.startswith(b"HEADER"):
             raise StructureError(
                 f"{path}: truncated: a PDB entry ends with an END record, this file stops at "
                 f"{lines[-1][:30].decode('ascii', 'replace')!r}"
             )
-
-
-def _first_bytes(path: Path, n: int = 6) -> bytes:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        return fh.read(n)
 
 
 def _protein_rule(st: gemmi.Structure) -> tuple[Callable[[gemmi.Residue], bool], str]:
