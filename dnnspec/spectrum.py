@@ -130,9 +130,18 @@ def hessian_spectrum(
         **result.as_dict(),
     }
     if power_check:
-        check = power_iteration(
-            op.matmat, op.n_params, k=power_check, seed=seed + 1, device=op.device, progress=progress
-        )
+        try:
+            check = power_iteration(
+                op.matmat, op.n_params, k=power_check, seed=seed + 1, device=op.device, progress=progress
+            )
+        except ConvergenceError as exc:
+            raise ConvergenceError(
+                f"{name}: the power-iteration check of the top {power_check} did not converge ({exc}); "
+                "close eigenvalues converge slowly: power_check=0 (--power-check 0) skips the check, "
+                "Lanczos's own residuals are in the spectrum's meta",
+                n_converged=exc.n_converged,
+                steps=exc.steps,
+            ) from None
         ref = np.sort(check.eigenvalues)[::-1]
         diff = np.abs(ref - result.eigenvalues[:power_check]) / np.abs(result.eigenvalues[:power_check])
         if (diff > POWER_CHECK_RTOL).any():

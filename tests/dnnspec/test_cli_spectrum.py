@@ -59,3 +59,24 @@ def test_unconverged_is_a_runtime_failure(checkpoint, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "raise max_products" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unconverged_power_check_says_how_to_skip_it(checkpoint, capsys):
+    """Close top eigenvalues can stall the independent check: the message names the way out."""
+    code = main(["spectrum", str(checkpoint), "--top", "5", "--quiet", "--trace-samples", "0", "--seed", "1"])
+    assert code == 0  # the check converges here ...
+    import dnnspec.spectrum
+    from compare.errors import ConvergenceError
+
+    def stalled(*args, **kwargs):
+        raise ConvergenceError("power iteration: eigenvalue 2 reached relative residual 4e-02", n_converged=1)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(dnnspec.spectrum, "power_iteration", stalled)
+    try:  # ... and where it does not, the error says so and how to skip it
+        assert main(["spectrum", str(checkpoint), "--top", "5", "--quiet", "--trace-samples", "0"]) == 1
+    finally:
+        mp.undo()
+    err = capsys.readouterr().err.strip()
+    assert "power-iteration check of the top 3 did not converge" in err and "--power-check 0" in err
+    assert len(err.splitlines()) == 1
