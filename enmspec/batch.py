@@ -10,7 +10,6 @@ interrupted run keeps every finished entry and a rerun picks up where it stopped
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -105,24 +104,22 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(1)  # the batch was killed: an orphaned worker only holds memory
 
 
-def watch_parent(parent: int | None = None) -> None:
-    """In a worker process, exit as soon as the process that started it dies.
+def watch_parent(parent: int) -> None:
+    """In a loky worker, exit as soon as the batch that started it dies.
 
-    Pool workers (loky, Dask nannies) otherwise wait out an idle timeout of minutes after a
-    ``kill -9`` of the batch, holding their memory. Runs as the loky workers' initializer (and
-    on a worker's first entry elsewhere); once per process; does nothing in the main process.
+    Pool workers otherwise wait out an idle timeout of minutes after a ``kill -9`` of the
+    batch, holding their memory. The loky workers' initializer; once per process. (Dask
+    workers belong to their cluster, which outlives a batch.)
 
     Parameters
     ----------
-    parent : int, optional
-        The batch's process id, passed by the batch itself (a worker that starts after its
-        parent died would otherwise take its new parent, init, for the batch); default: the
-        worker's parent now.
+    parent : int
+        The batch's process id, passed by the batch itself: a worker that starts after its
+        parent died would otherwise take its new parent, init, for the batch.
     """
-    if _watchdog_started.is_set() or (parent is None and multiprocessing.parent_process() is None):
+    if _watchdog_started.is_set():
         return
     _watchdog_started.set()
-    parent = os.getppid() if parent is None else parent
     if os.getppid() != parent:
         os._exit(1)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
@@ -148,7 +145,6 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
         (more than six zero modes, as the paper excluded them) or ``failed`` (``error`` says
         why: the exception's message, prefixed by its type unless it is an input error).
     """
-    watch_parent()
     path = Path(path)
     started = time.perf_counter()
     row: dict = {c: None for c in COLUMNS}
