@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compare import meta as keys
+from compare import runner
 from compare.batchdir import SPECTRUM_COLUMN, BatchFolder, spectrum_key
 from compare.errors import InputError
+from compare.runner import describe_failure
 from enmspec.eigen import torch_device
 from enmspec.errors import FloppyNetworkError
 from enmspec.spectrum import AnalysisSettings, analyze_structure
@@ -57,8 +58,6 @@ COLUMNS = (
 )
 INT_COLUMNS = ("n_residues", "n_chains", "n_modes", "n_zero", "k")
 ID_LIST_SUFFIXES = (".txt", ".ids", ".list")
-#: Rows a rerun does not redo; ``failed`` ones are retried.
-FINAL_STATUSES = ("done", "excluded")
 
 
 def entry_name(path: Path) -> str:
@@ -90,39 +89,6 @@ def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
         else:
             found.append(path)
     return list(dict.fromkeys(found))
-
-
-#: Seconds between a worker's checks that the batch that started it is still alive.
-PARENT_POLL_SECONDS = 0.5
-_watchdog_started = threading.Event()  # per process: a worker starts its watchdog once
-
-
-def _exit_with_parent(parent: int) -> None:
-    while True:
-        time.sleep(PARENT_POLL_SECONDS)
-        if os.getppid() != parent:
-            os._exit(1)  # the batch was killed: an orphaned worker only holds memory
-
-
-def watch_parent(parent: int) -> None:
-    """In a loky worker, exit as soon as the batch that started it dies.
-
-    Pool workers otherwise wait out an idle timeout of minutes after a ``kill -9`` of the
-    batch, holding their memory. The loky workers' initializer; once per process. (Dask
-    workers belong to their cluster, which outlives a batch.)
-
-    Parameters
-    ----------
-    parent : int
-        The batch's process id, passed by the batch itself: a worker that starts after its
-        parent died would otherwise take its new parent, init, for the batch.
-    """
-    if _watchdog_started.is_set():
-        return
-    _watchdog_started.set()
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None) -> dict:
@@ -175,69 +141,8 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
     return row
 
 
-def describe_failure(exc: BaseException, path: Path) -> str:
-    """One line for a failed entry.
-
-    The message, with the exception's type unless it is an input error, and the file's name
-    when the message does not already give it.
-
-    Parameters
-    ----------
-    exc : BaseException
-        What was raised.
-    path : pathlib.Path
-        The entry's file.
-
-    Returns
-    -------
-    str
-    """
-    message = " ".join(str(exc).split())
-    if not isinstance(exc, InputError):
-        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    if str(path) not in message:
-        message = f"{path}: {message}"
-    return message
-
-
-def _rows(
-    paths: list[Path], settings: AnalysisSettings, spectra_dir: Path, jobs: int, scheduler: str | None
-) -> Iterator[dict]:
-    if scheduler is None and (jobs == 1 or len(paths) <= 1):
-        for p in paths:
-            yield process_entry(p, settings, spectra_dir)
-        return
-    from joblib import Parallel, delayed, parallel_config
-
-    tasks = (delayed(process_entry)(p, settings, spectra_dir) for p in paths)
-    if scheduler is not None:
-        from distributed import Client  # the optional 'dask' extra
-
-        with Client(scheduler), parallel_config(backend="dask"):
-            yield from Parallel(return_as="generator_unordered")(tasks)
-        return
-    # loky limits each worker's BLAS to cores / jobs threads: no oversubscription. Each worker
-    # starts its parent watchdog as it starts, before it has any task.
-    with parallel_config(backend="loky", initializer=watch_parent, initargs=(os.getpid(),)):
-        yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
-
-
 #: Settings that may differ between a batch and its resumption.
 _RESUMABLE_ACROSS = ("device", "max_residues")
-
-
-def _check_settings(folder: BatchFolder, settings: AnalysisSettings) -> None:
-    """Refuse to mix rows made with other settings into one results table."""
-    current = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE_ACROSS}
-    previous = folder.read_settings()
-    if previous is None:
-        folder.write_settings(current)
-    elif previous != current:
-        changed = sorted(k for k in current if previous.get(k) != current[k])
-        raise InputError(
-            f"{folder.root} holds a batch made with other settings ({', '.join(changed)}); "
-            f"use another --out folder or the same settings to resume"
-        )
 
 
 def _fetch_failure_row(id_list: Path, entry: str, reason: str) -> dict:
@@ -287,62 +192,8 @@ def resolve_jobs(jobs: int | None, settings: AnalysisSettings) -> int:
     -------
     int
     """
-    if jobs is None:
-        jobs = GPU_JOBS if (settings.device or "").startswith("cuda") else -1
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be an int >= 1 or -1 (all cores), got {jobs!r}")
-    return (os.cpu_count() or 1) if jobs == -1 else jobs
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    """What a run of a batch will do: every input's key, and the inputs still to compute.
-
-    Parameters
-    ----------
-    keys : tuple of str
-        One key per input, in input order (the rows of the results table).
-    todo : tuple of pathlib.Path
-        Inputs without a final row, largest file first.
-    recorded : dict
-        Rows already in the journal, by key.
-    fetch_failures : tuple of dict
-        Rows of id-list entries that could not be fetched.
-    """
-
-    keys: tuple
-    todo: tuple
-    recorded: dict
-    fetch_failures: tuple
-
-    @property
-    def n_skipped(self) -> int:
-        """Inputs with a final row from an earlier run (done or excluded)."""
-        return len(self.keys) - len(self.todo) - len(self.fetch_failures)
-
-
-def plan_batch(paths: list[Path], fetch_failures: list[dict], folder: BatchFolder) -> BatchPlan:
-    """Match the inputs against the journal: which rows are final, which are to compute.
-
-    Parameters
-    ----------
-    paths : list of pathlib.Path
-        Structure files, in input order.
-    fetch_failures : list of dict
-        Failed rows of fetched id lists.
-    folder : BatchFolder
-        The output folder (its journal is read).
-
-    Returns
-    -------
-    BatchPlan
-    """
-    recorded = folder.read_journal(key="path")
-    keys = tuple([str(p) for p in paths] + [r["path"] for r in fetch_failures])
-    todo = [p for p in paths if recorded.get(str(p), {}).get("status") not in FINAL_STATUSES]
-    sizes = {p: (p.stat().st_size if p.exists() else 0) for p in todo}
-    todo.sort(key=sizes.__getitem__, reverse=True)
-    return BatchPlan(keys=keys, todo=tuple(todo), recorded=recorded, fetch_failures=tuple(fetch_failures))
+    default = GPU_JOBS if (settings.device or "").startswith("cuda") else -1
+    return runner.resolve_jobs(jobs, default=default)
 
 
 def run_batch(
@@ -421,73 +272,46 @@ def run_batch(
     paths, fetch_failures = _resolve_inputs(inputs, cache, fetch_settings, progress)
     if not paths and not fetch_failures:
         raise InputError(f"no structure files found in {', '.join(map(str, inputs))}")
-    _prepare_folder(folder)
-    _check_settings(folder, settings)
-    plan = plan_batch(paths, fetch_failures, folder)
+    runner.prepare_folder(folder)
+    runner.lock_settings(folder, asdict(settings), resumable_across=_RESUMABLE_ACROSS)
+    plan = runner.plan_runs(paths, folder, key=str, cost=_file_size)
     recorded = dict(plan.recorded)
-    _compute(plan, recorded, folder, settings, jobs, scheduler, progress, on_row)
-    return _write_results(folder, plan, recorded, write_csv)
+    # Fetch failures are rows of their own, recorded first and retried by a rerun's fetch.
+    runner.record_rows(fetch_failures, folder, recorded)
+    rows = runner.map_unordered(
+        process_entry, plan.todo, args=(settings, folder.spectra), jobs=jobs, scheduler=scheduler
+    )
+    runner.record_rows(
+        rows,
+        folder,
+        recorded,
+        total=len(plan.todo),
+        progress=progress,
+        desc="enmspec batch",
+        unit="entry",
+        on_row=on_row,
+    )
+    keys = plan.keys + tuple(r["path"] for r in fetch_failures)
+    return _write_results(folder, keys, recorded, plan.n_skipped, write_csv)
 
 
-def _prepare_folder(folder: BatchFolder) -> None:
-    if folder.root.exists() and not folder.root.is_dir():
-        raise InputError(f"{folder.root}: not a folder (--out must be a folder)")
-    try:
-        folder.spectra.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{folder.root}: cannot create the output folder ({exc.strerror or exc})") from None
-    if not os.access(folder.root, os.W_OK):
-        raise InputError(f"{folder.root}: the output folder is not writable")
+def _file_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
 
 
-def _compute(
-    plan: BatchPlan,
-    recorded: dict,
-    folder: BatchFolder,
-    settings: AnalysisSettings,
-    jobs: int,
-    scheduler: str | None,
-    progress: bool,
-    on_row: Callable[[dict], None] | None,
-) -> None:
-    bar = None
-    if progress and plan.todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(plan.todo), unit="entry", desc="enmspec batch")
-    n_failed = 0
-    try:
-        with folder.appending() as append:
-            for row in plan.fetch_failures:
-                append(row)
-                recorded[row["path"]] = row
-            for row in _rows(list(plan.todo), settings, folder.spectra, jobs, scheduler):
-                append(row)
-                recorded[row["path"]] = row
-                if row["status"] != "done":
-                    n_failed += 1
-                    log.warning("%s: %s", row["id"], row["error"])
-                if bar is not None:
-                    bar.set_postfix(done=bar.n + 1 - n_failed, failed=n_failed)
-                    bar.update(1)
-                if on_row is not None:
-                    on_row(row)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _write_results(folder: BatchFolder, plan: BatchPlan, recorded: dict, write_csv: bool) -> pd.DataFrame:
+def _write_results(
+    folder: BatchFolder, keys: tuple, recorded: dict, n_skipped: int, write_csv: bool
+) -> pd.DataFrame:
     import pandas as pd
 
     from compare.summary import summarize
 
-    table = pd.DataFrame([recorded[k] for k in plan.keys], columns=list(COLUMNS))
+    table = pd.DataFrame([recorded[k] for k in keys], columns=list(COLUMNS))
     # Counts stay integers where a failed row leaves them empty (pandas' nullable types).
     table = table.astype({c: "Int64" for c in INT_COLUMNS} | {"is_power_law": "boolean"})
     folder.write_table(table, csv=write_csv)
     summary = summarize(table)
-    summary["skipped"] = plan.n_skipped
+    summary["skipped"] = n_skipped
     folder.write_summary(summary)
-    table.attrs["skipped"] = plan.n_skipped
+    table.attrs["skipped"] = n_skipped
     return table
