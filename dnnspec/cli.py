@@ -44,7 +44,7 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
         type=str.lower,
         default="sgd",
         metavar="NAME",
-        help=f"{', '.join(OPTIMIZER_ALIASES)}, or any torch.optim class by name (sgd)",
+        help=f"the paper's {', '.join(OPTIMIZER_ALIASES)}, or any torch.optim class by name (sgd)",
     )
     opt.add_argument("--lr", type=float, help="learning rate (0.1 for SGD, 0.001 otherwise)")
     opt.add_argument("--momentum", type=float, help="(0.9 for sgd)")

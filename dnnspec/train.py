@@ -10,7 +10,8 @@ Checkpoint format (``torch.save`` of a plain dict, format version 1)
 ``{"format": "hessian-spectra/dnn-checkpoint", "version": 1, "model_name": str,
 "model_kwargs": {...}, "state_dict": {name: Tensor}, "data_settings": {...},
 "train_settings": {...}, "history": [{...}, ...], "metrics": {...}, "n_parameters": int,
-"torch_version": str}``. Everything but the tensors is plain JSON, so the file loads with
+"torch_version": str, "optimizer_library": {name: version}, "torch_threads": int}``.
+Everything but the tensors is plain JSON, so the file loads with
 ``torch.load(weights_only=True)``. Files are written atomically (temporary file, then rename).
 """
 
@@ -22,7 +23,7 @@ import logging
 import math
 import os
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,37 +36,18 @@ from compare.files import atomic_path
 from dnnspec.data import Dataset, DataSettings
 from dnnspec.errors import CheckpointError, TrainingError
 from dnnspec.models import build_model, count_parameters
-from dnnspec.names import OPTIMIZER_ALIASES
+from dnnspec.optimizers import (
+    default_lr,
+    default_momentum,
+    make_optimizer,
+    optimizer_choices,
+    optimizer_library,
+)
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "hessian-spectra/dnn-checkpoint"
 CHECKPOINT_VERSION = 1
-# The paper: SGD at lr 0.1 with momentum 0.9, the Adam family at 0.001.
-SGD_LR, ADAPTIVE_LR, SGD_MOMENTUM = 0.1, 1e-3, 0.9
-# Need a closure (LBFGS), sparse gradients (SparseAdam) or 2-D parameters only (Muon).
-_UNSUPPORTED_OPTIMIZERS = {"lbfgs", "sparseadam", "muon", "optimizer"}
-
-
-def _torch_optimizers() -> dict[str, type[torch.optim.Optimizer]]:
-    return {
-        name.lower(): cls
-        for name, cls in vars(torch.optim).items()
-        if isinstance(cls, type)
-        and issubclass(cls, torch.optim.Optimizer)
-        and name.lower() not in _UNSUPPORTED_OPTIMIZERS
-    }
-
-
-def optimizer_choices() -> tuple[str, ...]:
-    """Optimizer names :class:`TrainSettings` accepts (case-insensitive).
-
-    Returns
-    -------
-    tuple of str
-        The paper's aliases, then the other ``torch.optim`` classes, lower case, sorted.
-    """
-    return OPTIMIZER_ALIASES + tuple(sorted(set(_torch_optimizers()) - set(OPTIMIZER_ALIASES)))
 
 
 @dataclass(frozen=True)
@@ -75,13 +57,17 @@ class TrainSettings:
     Parameters
     ----------
     optimizer : str
-        ``"sgd"`` (momentum), ``"vanilla-sgd"`` (momentum 0), ``"adam"``, ``"amsgrad"``,
-        ``"radam"``, or any other ``torch.optim`` class by name, case-insensitive
-        (see :func:`optimizer_choices`).
+        One of the paper's: ``"sgd"`` (momentum), ``"vanilla-sgd"`` (momentum 0), ``"adam"``,
+        ``"amsgrad"``, ``"adabound"``, ``"yogi"``, ``"radam"``, ``"adai"``, ``"pnm"``,
+        ``"lookahead"`` (around SGD with momentum), ``"diffgrad"`` (see
+        :mod:`dnnspec.optimizers`), or any other ``torch.optim`` class by name,
+        case-insensitive (see :func:`~dnnspec.optimizers.optimizer_choices`).
     lr : float or None
-        None: 0.1 for the SGD family, 0.001 otherwise (resolved on creation).
+        None: :func:`~dnnspec.optimizers.default_lr` (0.1 for the SGD family, PNM and
+        Lookahead, 1.0 for Adai, 0.001 otherwise), resolved on creation.
     momentum : float or None
-        None: 0.9 for ``"sgd"``, 0 for ``"vanilla-sgd"``, the optimizer's own default otherwise.
+        None: 0.9 for ``"sgd"`` and ``"lookahead"``, 0 for ``"vanilla-sgd"``, the
+        optimizer's own default otherwise.
     weight_decay : float >= 0
         L2 penalty passed to the optimizer.
     batch_size : int >= 1
@@ -118,17 +104,14 @@ class TrainSettings:
         if name not in choices:
             raise ValueError(f"optimizer must be one of {', '.join(choices)}; got {self.optimizer!r}")
         object.__setattr__(self, "optimizer", name)
-        sgd_family = name in ("sgd", "vanilla-sgd")
-        lr = (SGD_LR if sgd_family else ADAPTIVE_LR) if self.lr is None else self.lr
+        lr = default_lr(name) if self.lr is None else self.lr
         _check_number("lr", lr, low=0.0, low_open=True)
         object.__setattr__(self, "lr", float(lr))
         momentum = self.momentum
-        if name == "vanilla-sgd":
-            if momentum not in (None, 0, 0.0):
-                raise ValueError(f"vanilla-sgd has momentum 0, got momentum={momentum!r}")
-            momentum = 0.0
-        elif name == "sgd" and momentum is None:
-            momentum = SGD_MOMENTUM
+        if name == "vanilla-sgd" and momentum not in (None, 0, 0.0):
+            raise ValueError(f"vanilla-sgd has momentum 0, got momentum={momentum!r}")
+        if momentum is None or name == "vanilla-sgd":
+            momentum = default_momentum(name)
         if momentum is not None:
             _check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
             momentum = float(momentum)
@@ -285,39 +268,6 @@ class TrainResult:
             "test_loss": self.test_loss,
             "test_accuracy": self.test_accuracy,
         }
-
-
-def make_optimizer(parameters: Iterable[torch.Tensor], settings: TrainSettings) -> torch.optim.Optimizer:
-    """The optimizer ``settings`` names, with its learning rate, weight decay and momentum.
-
-    Parameters
-    ----------
-    parameters : iterable of Tensor
-        What it optimises (``model.parameters()``).
-    settings : TrainSettings
-        The optimizer's name and options.
-
-    Returns
-    -------
-    torch.optim.Optimizer
-
-    Raises
-    ------
-    ValueError
-        The optimizer does not take one of the options.
-    """
-    name = settings.optimizer
-    cls = {"sgd": torch.optim.SGD, "vanilla-sgd": torch.optim.SGD, "amsgrad": torch.optim.Adam}.get(name)
-    cls = cls or _torch_optimizers()[name]
-    kwargs: dict[str, Any] = {"lr": settings.lr, "weight_decay": settings.weight_decay}
-    if name == "amsgrad":
-        kwargs["amsgrad"] = True
-    if settings.momentum is not None:
-        kwargs["momentum"] = settings.momentum
-    try:
-        return cls(parameters, **kwargs)
-    except TypeError as exc:
-        raise ValueError(f"optimizer {name!r} does not take {sorted(kwargs)} ({exc})") from None
 
 
 def augment_batch(x: torch.Tensor, *, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
@@ -578,6 +528,7 @@ def save_checkpoint(
         "metrics": dict(metrics or {}),
         "n_parameters": count_parameters(model),
         "torch_version": str(torch.__version__),
+        "optimizer_library": optimizer_library(train_settings.optimizer),
         # results are reproducible for a seed at a fixed thread count (reductions split by thread)
         "torch_threads": int(torch.get_num_threads()),
     }

@@ -113,6 +113,49 @@ def test_optimizers(name, cls, extra):
         assert opt.param_groups[0][key] == value
 
 
+@pytest.mark.parametrize(
+    ("name", "cls_name", "lr"),
+    [
+        ("adabound", "AdaBound", 1e-3),
+        ("yogi", "Yogi", 1e-3),
+        ("adai", "Adai", 1.0),
+        ("pnm", "PNM", 0.1),
+        ("diffgrad", "DiffGrad", 1e-3),
+        ("lookahead", "Lookahead", 0.1),
+    ],
+)
+def test_library_optimizers_and_their_default_rates(name, cls_name, lr):
+    pytorch_optimizer = pytest.importorskip("pytorch_optimizer")
+    settings = TrainSettings(optimizer=name)
+    param = torch.nn.Parameter(torch.ones(2))
+    opt = make_optimizer([param], settings)
+    assert type(opt) is getattr(pytorch_optimizer, cls_name)
+    assert settings.lr == lr and opt.param_groups[0]["lr"] == lr
+    assert opt.param_groups[0]["weight_decay"] == 5e-4
+    if name == "lookahead":  # around SGD with momentum 0.9
+        assert type(opt.optimizer) is torch.optim.SGD and opt.param_groups[0]["momentum"] == 0.9
+    param.grad = torch.ones(2)
+    opt.step()
+    assert (param.detach() < 1).all()  # a step against the gradient
+
+
+def test_checkpoint_records_the_optimizer_library(tmp_path):
+    pytest.importorskip("pytorch_optimizer")
+    from importlib.metadata import version
+
+    model = torch.nn.Linear(2, 2)
+    path = save_checkpoint(
+        tmp_path / "c.pt",
+        model_name="fcn1",
+        model_kwargs={},
+        model=model,
+        data_settings=DataSettings(name="digits"),
+        train_settings=TrainSettings(optimizer="yogi"),
+    )
+    blob = torch.load(path, weights_only=True)
+    assert blob["optimizer_library"] == {"pytorch_optimizer": version("pytorch_optimizer")}
+
+
 def test_unknown_optimizer_one_line_error():
     with pytest.raises(ValueError) as err:
         TrainSettings(optimizer="sgdd")
