@@ -341,6 +341,8 @@ def _plain(value: object) -> object:
     """pandas/numpy scalars and missing values -> plain Python (None for missing)."""
     if value is None:
         return None
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
+        return value.tolist()  # a list column (a sweep's milestones)
     if hasattr(value, "item"):
         value = value.item()
     try:

@@ -88,3 +88,24 @@ def summarize(table: pd.DataFrame) -> dict[str, object]:
         for row in by_size.to_dict("records")
     ]
     return {"counts": counts, "by_size": records}
+
+
+def summarize_runs(table: pd.DataFrame) -> dict[str, object]:
+    """Counts by status and the statistics of all done rows (a sweep's summary; no size bins).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        With ``status``, ``beta``, ``s``, ``d_ks``, ``d_c``, ``is_power_law``.
+
+    Returns
+    -------
+    dict
+        ``counts`` and ``all`` (as one record of :func:`summarize_by_size`, NaN as None).
+    """
+    counts = {s: int((table["status"] == s).sum()) for s in ("done", "excluded", "failed")}
+    stats = _stats(table[table["status"] == "done"])
+    return {
+        "counts": counts,
+        "all": {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in stats.items()},
+    }

@@ -1,4 +1,4 @@
-"""Command line: ``dnnspec train`` and ``dnnspec spectrum``. No numerics here."""
+"""Command line: ``dnnspec train``, ``dnnspec spectrum`` and ``dnnspec sweep``. No numerics here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from compare.files import atomic_write_json
-from compare.shell import EXIT_OK, ArgumentParser, add_common_options, main_for
+from compare.shell import EXIT_FAILURE, EXIT_OK, ArgumentParser, add_common_options, main_for
 from compare.validation import Interval, check_scalar
 from dnnspec.names import ACTIVATION_NAMES, DATASETS, MODEL_NAMES, OPTIMIZER_ALIASES
 
@@ -111,8 +111,49 @@ def _add_spectrum_parser(sub: argparse._SubParsersAction) -> None:
     add_common_options(sp)
 
 
+def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
+    from dnnspec.grid import DEFAULTS, setting_type
+    from dnnspec.presets import PRESETS, SCALES
+
+    wp = sub.add_parser(
+        "sweep",
+        help="train many nets over a grid of settings, take and fit each spectrum (resumable)",
+        description="A grid from a preset of the paper's experiments, a TOML file, or both, with "
+        "settings and --vary on top. Rerun the same command to resume; results in OUT/results.parquet.",
+    )
+    wp.add_argument("grid", nargs="?", help="grid file (TOML: preset, scale, [base], [vary], [[case]])")
+    wp.add_argument("--preset", choices=tuple(PRESETS), help="one of the paper's experiments")
+    wp.add_argument("--scale", choices=SCALES, help="ci (a minute), cpu (about an hour), paper (GPU); (ci)")
+    wp.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="vary a setting over these values (repeatable; the runs take every combination)",
+    )
+    wp.add_argument("--out", required=True, metavar="DIR", help="the sweep folder")
+    wp.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores; 1)")
+    wp.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786)")
+    wp.add_argument("--device", help="where the spectra's products run (cuda; default cpu)")
+    wp.add_argument("--threads", type=int, metavar="N", help="torch threads per run (cores / jobs)")
+    wp.add_argument("--csv", action="store_true", help="also write results.csv")
+    wp.add_argument("--list", action="store_true", help="print the runs of the grid and exit")
+    settings = wp.add_argument_group("settings of every run (override the preset and the grid file)")
+    for name, default in DEFAULTS.items():
+        kind = setting_type(name)
+        shown = ":".join(map(str, default)) if isinstance(default, tuple) else default
+        settings.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=f"set_{name}",
+            default=argparse.SUPPRESS,
+            metavar=kind.__name__.upper() if kind is not bool else "BOOL",
+            help=f"({shown})",
+        )
+    add_common_options(wp)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``dnnspec`` argument parser with its ``train`` and ``spectrum`` subcommands.
+    """The ``dnnspec`` argument parser with its ``train``, ``spectrum`` and ``sweep`` subcommands.
 
     Returns
     -------
@@ -123,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     _add_train_parser(sub)
     _add_spectrum_parser(sub)
+    _add_sweep_parser(sub)
     return parser
 
 
@@ -274,6 +316,77 @@ def _spectrum(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sweep_grid(args: argparse.Namespace) -> object:
+    from compare.errors import InputError
+    from dnnspec.grid import SweepGrid, coerce, parse_assignment, read_grid
+    from dnnspec.presets import preset_grid
+
+    if args.scale and not args.preset and not args.grid:
+        raise InputError("--scale needs --preset (or a grid file naming a preset)")
+    grid = preset_grid(args.preset, args.scale or "ci") if args.preset else SweepGrid()
+    if args.grid:
+        from_file = read_grid(args.grid)
+        if args.preset and from_file.preset and from_file.preset != args.preset:
+            raise InputError(f"--preset {args.preset} and {args.grid}'s preset {from_file.preset} differ")
+        grid = from_file if not args.preset else grid.updated(base=from_file.base, vary=from_file.vary)
+    base = {
+        k[4:]: coerce(k[4:], v, where=f"--{k[4:].replace('_', '-')}")
+        for k, v in vars(args).items()
+        if k.startswith("set_")
+    }
+    vary = dict(parse_assignment(text, many=True) for text in args.vary)
+    return grid.updated(base=base, vary=vary)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from dnnspec.sweep import run_sweep
+
+    grid = _sweep_grid(args)
+    runs = grid.runs()
+    if args.list:
+        for run in runs:
+            print(run.key, json.dumps({k: v for k, v in run.settings.items() if k in grid.varied()}))
+        return EXIT_OK
+    table = run_sweep(
+        grid,
+        args.out,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        device=args.device,
+        threads=args.threads,
+        write_csv=args.csv,
+        progress=not args.quiet,
+    )
+    failed = table[table["status"] != "done"]
+    if args.json:
+        print(json.dumps({"out": str(args.out), "runs": len(table), "failed": len(failed), **grid.as_dict()}))
+    else:
+        _print_sweep(table)
+        for r in failed.itertuples():
+            print(f"{r.id}: {r.status}: {r.error}", file=sys.stderr)
+        print(
+            f"{len(table) - len(failed)} of {len(table)} runs done ({table.attrs.get('skipped', 0)} from an "
+            f"earlier run); results in {Path(args.out) / 'results.parquet'}"
+        )
+    return EXIT_FAILURE if len(failed) else EXIT_OK
+
+
+def _print_sweep(table: object) -> None:
+    header = ("run", "train acc", "K", "d_ks", "d_c", "verdict", "beta ± sigma", "s")
+    width = max([len(header[0]), *(len(str(i)) for i in table["id"])])
+    print(f"{header[0]:<{width}}  " + "  ".join(f"{h:>12}" for h in header[1:]))
+    for r in table.itertuples():
+        if r.status != "done":
+            print(f"{r.id:<{width}}  {'failed':>12}")
+            continue
+        verdict = "power law" if r.is_power_law else "no"
+        cells = (
+            f"{r.train_accuracy:.3f}", r.k, f"{r.d_ks:.4f}", f"{r.d_c:.4f}", verdict,
+            f"{r.beta:.3f} ± {r.sigma:.3f}", f"{r.s:.3f}",
+        )  # fmt: skip
+        print(f"{r.id:<{width}}  " + "  ".join(f"{c!s:>12}" for c in cells))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dnnspec`` console script.
 
@@ -287,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         Exit status: 0 done, 1 runtime failure (training, solver, torch missing), 2 bad input.
     """
-    handlers = {"train": _train, "spectrum": _spectrum}
+    handlers = {"train": _train, "spectrum": _spectrum, "sweep": _sweep}
     return main_for("dnnspec", build_parser(), handlers, argv, interrupted="interrupted; nothing was written")
 
 

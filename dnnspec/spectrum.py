@@ -14,7 +14,7 @@ import torch
 
 from compare import meta as keys
 from compare.spectrum import Spectrum
-from dnnspec.hvp import loss_hessian
+from dnnspec.hvp import HessianOperator, loss_hessian
 from dnnspec.lanczos import RESIDUAL_RTOL, block_lanczos, hutchinson_trace, power_iteration
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: Relative agreement demanded between power iteration and Lanczos on the top eigenvalues.
 POWER_CHECK_RTOL = 1e-3
+#: Largest network ``solver="auto"`` takes the exact dense Hessian of (P products, a P x P eigh).
+DENSE_MAX_PARAMS = 4000
 
 
 def hessian_spectrum(
@@ -44,6 +46,7 @@ def hessian_spectrum(
     seed: int = 0,
     meta: dict | None = None,
     progress: bool = False,
+    solver: str = "lanczos",
 ) -> Spectrum:
     """The ``k`` largest eigenvalues of the training-loss Hessian of ``model``.
 
@@ -87,6 +90,11 @@ def hessian_spectrum(
         Extra plain-JSON provenance (model, data and training settings) merged into ``meta``.
     progress : bool
         Progress bar of Hessian-vector products.
+    solver : {"lanczos", "dense", "auto"}
+        ``"lanczos"``: block Lanczos on products. ``"dense"``: the exact Hessian from P
+        products with the unit vectors and LAPACK's ``eigh`` in float64 (for nets of a few
+        thousand parameters: the reference, and every eigenvalue at once; the trace is then
+        exact). ``"auto"``: dense up to :data:`DENSE_MAX_PARAMS` parameters.
 
     Returns
     -------
@@ -99,9 +107,13 @@ def hessian_spectrum(
     from dnnspec.errors import ConvergenceError
 
     start = time.perf_counter()
+    if solver not in ("lanczos", "dense", "auto"):
+        raise ValueError(f"solver must be 'lanczos', 'dense' or 'auto', got {solver!r}")
     op = loss_hessian(model, loss_fn, data, dtype=dtype, device=device, method=method)
     if k > op.n_params:
         raise ValueError(f"k = {k} exceeds the number of parameters ({op.n_params})")
+    if solver == "dense" or (solver == "auto" and op.n_params <= DENSE_MAX_PARAMS):
+        return _dense_spectrum(op, k=k, name=name, meta=meta, start=start)
     if block_size is None:
         block_size = 1 if op.device.type == "cpu" else 16
     result = block_lanczos(
@@ -157,13 +169,19 @@ def hessian_spectrum(
         info[keys.TRACE] = trace.value
         info["trace_stderr"] = trace.stderr
         info["trace_samples"] = trace.samples
-    values = result.eigenvalues
+    return _finish(result.eigenvalues, info, k=k, name=name, op=op, start=start)
+
+
+def _finish(
+    values: np.ndarray, info: dict, *, k: int, name: str, op: HessianOperator, start: float
+) -> Spectrum:
+    """The positive values as a Spectrum, the rest counted (and warned about)."""
     positive = values[values > 0]
     if positive.size < values.size:
         warnings.warn(
             f"{name}: {values.size - positive.size} of the top {k} Hessian eigenvalues are <= 0 "
             "and are left out of the spectrum",
-            stacklevel=2,
+            stacklevel=3,
         )
     info["n_nonpositive"] = int(values.size - positive.size)
     info["seconds_total"] = round(time.perf_counter() - start, 3)
@@ -172,6 +190,35 @@ def hessian_spectrum(
     if positive.size == 0:
         raise ValueError(f"{name}: none of the top {k} Hessian eigenvalues is positive")
     return Spectrum(name, "network", positive, info)
+
+
+def _dense_spectrum(op: HessianOperator, *, k: int, name: str, meta: dict | None, start: float) -> Spectrum:
+    """Top ``k`` of the exact Hessian's eigenvalues (``solver="dense"``)."""
+    from dnnspec.hvp import dense_hessian
+
+    h = dense_hessian(op, block_size=256).to(torch.float64).cpu().numpy()
+    solve_start = time.perf_counter()
+    every = np.linalg.eigvalsh(h)[::-1]
+    values = every[:k].copy()
+    info = {
+        **(meta or {}),
+        "n_params": op.n_params,
+        "n_samples": op.n_samples,
+        "hvp_dtype": str(op.dtype).replace("torch.", ""),
+        "hvp_method": op.method,
+        "device": str(op.device),
+        "k_requested": k,
+        keys.TOP_EIGENVALUE: float(values[0]),
+        "solver": "dense",
+        "steps": 0,
+        "n_products": op.n_products,
+        "max_relative_residual": 0.0,
+        "seconds": round(time.perf_counter() - solve_start, 3),
+        keys.TRACE: float(np.trace(h)),
+        "trace_stderr": 0.0,
+        "trace_samples": 0,
+    }
+    return _finish(values, info, k=k, name=name, op=op, start=start)
 
 
 #: Names the paper's tables use, so that the comparison report can find the matching row.

@@ -378,6 +378,7 @@ def report_sections(
     *,
     bootstrap: bool,
     not_analysed: int,
+    extra: Sequence[Section] = (),
 ) -> list[Section]:
     """The report's sections in order, from its tables by name, figures and notes.
 
@@ -394,6 +395,8 @@ def report_sections(
         Show the bootstrap p column.
     not_analysed : int
         Batch rows not analysed; mentioned in the summary when nonzero.
+    extra : sequence of Section
+        Placed after the per-kind sections (a sweep's, :mod:`compare.report.sweeps`).
 
     Returns
     -------
@@ -416,6 +419,7 @@ def report_sections(
         ),
     ]
     sections += _kind_sections(tables, shown, bootstrap=bootstrap)
+    sections += list(extra)
     sections.append(
         Section(
             "Proteins beside networks",

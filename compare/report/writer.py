@@ -379,6 +379,16 @@ def _settings_rows(
     ]
     for info in collected.batches:
         s = info["settings"]
+        if s.get("kind") == "dnnspec-sweep":
+            varied = ", ".join(list(s.get("vary", {})) + sorted({n for c in s.get("cases", []) for n in c}))
+            rows.append(
+                (
+                    f"sweep {info['path']}",
+                    f"{info['rows']} runs; preset {s.get('preset') or '–'}, scale {s.get('scale') or '–'}; "
+                    f"varied: {varied}; {s.get('note') or ''}",
+                )
+            )
+            continue
         rule = (
             f"top {s['top']}"
             if s.get("top")
@@ -446,11 +456,21 @@ def write_report(
     reference = read_paper_reference(reference_path)
     notes += [f"{r['name']}: {r['note']}" for r in fits.to_dict("records") if r["note"]]
     tables = _report_tables(spectra, fits, reference, collected, settings, reference_path)
+    sweep_sections, sweep_tables, sweep_figures = _sweep_parts(collected, reference, settings)
+    tables.update(sweep_tables)
     out = Path(out)
     _write_tables(out, tables)
     figures = _write_figures(out, spectra, fits, reference, settings) if settings.figures else []
+    for name, fig, caption in sweep_figures:
+        _save_figure(out, name, fig)
+        figures.append((name, b"", caption))
     sections = report_sections(
-        tables, figures, notes, bootstrap=settings.bootstrap > 0, not_analysed=len(collected.not_analysed)
+        tables,
+        figures,
+        notes,
+        bootstrap=settings.bootstrap > 0,
+        not_analysed=len(collected.not_analysed),
+        extra=sweep_sections,
     )
     (out / "report.md").write_text(render_markdown(settings.title, sections), encoding="utf-8")
     summary = _summary(out, tables, figures, notes)
@@ -461,6 +481,35 @@ def write_report(
     html_path = out / "report.html"
     html_path.write_text(render_html(settings.title, sections), encoding="utf-8")
     return html_path
+
+
+def _sweep_parts(
+    collected: CollectedInputs, reference: pd.DataFrame | None, settings: ReportSettings
+) -> tuple[list, dict, list]:
+    """Sections, tables and figures of every ``dnnspec sweep`` folder among the inputs."""
+    from compare.report.sweeps import is_sweep, sweep_sections
+
+    by_file = {Path(src).name: s for s, src in zip(collected.spectra, collected.sources, strict=True)}
+    sections, tables, figures = [], {}, []
+    sweeps = [info for info in collected.batches if is_sweep(info["settings"])]
+    for i, info in enumerate(sweeps):
+        rows = BatchFolder(Path(info["path"])).read_rows()
+        secs, tabs, figs = sweep_sections(
+            rows, info["settings"], by_file, reference=reference, figures=settings.figures
+        )
+        suffix = "" if len(sweeps) == 1 else f"_{i + 1}"
+        sections += secs
+        tables.update({f"{name}{suffix}": t for name, t in tabs.items()})
+        figures += [(f"{name}{suffix}", fig, caption) for name, fig, caption in figs]
+    return sections, tables, figures
+
+
+def _save_figure(out: Path, name: str, fig: object) -> None:
+    from compare.report.plots import figure_bytes
+
+    (out / "figures").mkdir(exist_ok=True)
+    (out / "figures" / f"{name}.png").write_bytes(figure_bytes(fig, "png"))
+    (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
 
 
 def _check_rules(collected: CollectedInputs, settings: ReportSettings) -> None:
@@ -537,6 +586,8 @@ def _remove_stale(out: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Delete the report files of an earlier run into ``out`` (known names only) before writing."""
     stale = [out / "tables" / f"{name}.csv" for name in TABLE_NAMES if name not in tables]
     stale += [out / "figures" / f"{name}.{ext}" for name in FIGURE_NAMES for ext in ("png", "svg")]
+    stale += [p for p in (out / "tables").glob("sweep_*.csv") if p.stem not in tables]
+    stale += list((out / "figures").glob("sweep_*.png")) + list((out / "figures").glob("sweep_*.svg"))
     for path in stale:
         path.unlink(missing_ok=True)
 
