@@ -77,6 +77,13 @@ def _add_report_parser(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--jobs", type=int, default=1, help="processes for the null distributions (1)")
     rp.add_argument("--lr", action="store_true", help="add likelihood-ratio tests against alternatives")
     rp.add_argument("--no-figures", action="store_true", help="tables only (faster)")
+    rp.add_argument(
+        "--gap-span",
+        type=float,
+        default=2.0,
+        metavar="R",
+        help="eigengaps: fit the largest min(K, m / R) of the m gaps (2; 1 fits K gaps)",
+    )
     rp.add_argument("--title", default="Power-law Hessian spectra", help="report title")
     rp.add_argument(
         "--reference",
@@ -111,6 +118,7 @@ def _report(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         lr=args.lr,
         figures=not args.no_figures,
+        gap_span=args.gap_span,
         title=args.title,
         reference=args.reference,
     )

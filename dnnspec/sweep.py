@@ -61,6 +61,13 @@ RESULT_COLUMNS = (
     "d_ks",
     "d_c",
     "is_power_law",
+    "gap_k",
+    "gap_beta",
+    "gap_s",
+    "gap_d_ks",
+    "gap_d_c",
+    "gap_is_power_law",
+    "power_check_difference",
     "solver_used",
     "products",
     "residual",
@@ -74,7 +81,7 @@ RESULT_COLUMNS = (
 )
 #: Every column of a sweep's table: the run's key and label, its settings, its results.
 SWEEP_COLUMNS = ("run", "id", *DEFAULTS, *RESULT_COLUMNS)
-_INT_COLUMNS = ("n_params", "n_samples", "k", "products")
+_INT_COLUMNS = ("n_params", "n_samples", "k", "gap_k", "products")
 #: Settings that may differ between a sweep and its resumption: where it runs, not what it computes.
 RESUMABLE_ACROSS = ("device",)
 #: Training-set sizes by data set, for ordering runs by cost before any data is read.
@@ -132,14 +139,18 @@ def _train_run(run: SweepRun, path: Path, row: dict) -> object:
 
 
 def run_one(
-    run: SweepRun, root: str | os.PathLike, device: str | None = None, threads: int | None = None
+    task: SweepRun | tuple[SweepRun, str],
+    root: str | os.PathLike,
+    device: str | None = None,
+    threads: int | None = None,
 ) -> dict:
     """Train, checkpoint, take the spectrum and fit one run: its row. Never raises.
 
     Parameters
     ----------
-    run : SweepRun
-        The settings.
+    task : SweepRun, or (SweepRun, str)
+        The settings, and the run's label within its sweep (the spectrum's name and the row's
+        ``id``; default its key).
     root : str or path-like
         The sweep folder (``checkpoints/`` and ``spectra/`` inside).
     device : str, optional
@@ -153,8 +164,9 @@ def run_one(
         The row (:data:`SWEEP_COLUMNS`); ``status`` ``done`` or ``failed`` with ``error``.
     """
     started = time.perf_counter()
+    run, label = task if isinstance(task, tuple) else (task, task.key)
     row: dict = dict.fromkeys(SWEEP_COLUMNS)
-    row.update(run.settings, run=run.key, id=run.key)
+    row.update(run.settings, run=run.key, id=label)
     root = Path(root)
     try:
         import torch
@@ -173,7 +185,7 @@ def run_one(
             ckpt,
             k=run["top"],
             chunk_size=run["chunk_size"],
-            name=run.key,
+            name=label,
             dtype=getattr(torch, run["dtype"]),
             device=device,
             solver=run["solver"],
@@ -188,15 +200,23 @@ def run_one(
         row["checkpoint"] = f"{CHECKPOINTS_DIR}/{run.key}.pt"
         row["status"] = "done"
     except Exception as exc:  # noqa: BLE001 - one run's failure, whatever raised it, is a row
-        row.update(status="failed", error=runner.describe_failure(exc, run.key))
+        row.update(status="failed", error=runner.describe_failure(exc, label))
     row["seconds"] = round(time.perf_counter() - started, 3)
     return row
 
 
 def _fill(row: dict, spectrum: object, fit: object, ckpt: object) -> None:
     from compare import meta as keys
+    from compare.eigengap import fit_eigengaps
 
     meta = spectrum.meta
+    try:
+        gaps = fit_eigengaps(spectrum.values, k=fit.k)
+    except ValueError:
+        pass  # too few gaps: the gap columns stay empty
+    else:
+        row.update({f"gap_{k}": v for k, v in gaps.as_dict().items() if f"gap_{k}" in RESULT_COLUMNS})
+    row["power_check_difference"] = (meta.get("power_check") or {}).get("max_relative_difference")
     row.update(
         paper_dataset=meta.get(keys.DATASET),
         paper_model=meta.get(keys.MODEL),
@@ -327,9 +347,12 @@ def run_sweep(
     runner.prepare_folder(folder)
     (folder.root / CHECKPOINTS_DIR).mkdir(exist_ok=True)
     runner.lock_settings(folder, {**grid.as_dict(), "device": device}, resumable_across=RESUMABLE_ACROSS)
-    plan = runner.plan_runs(runs, folder, key=lambda r: r.key, cost=_cost, key_field="run")
-    recorded = dict(plan.recorded)
     varied = grid.varied()
+    tasks = [(r, _label(r, varied)) for r in runs]
+    plan = runner.plan_runs(
+        tasks, folder, key=lambda t: t[0].key, cost=lambda t: _cost(t[0]), key_field="run"
+    )
+    recorded = dict(plan.recorded)
     rows = runner.map_unordered(
         run_one,
         plan.todo,
@@ -337,8 +360,7 @@ def run_sweep(
         jobs=jobs,
         scheduler=scheduler,
     )
-    labels = {r.key: _label(r, varied) for r in runs}
-    labelled = ({**r, "preset": grid.preset, "scale": grid.scale, "id": labels[r["run"]]} for r in rows)
+    labelled = ({**r, "preset": grid.preset, "scale": grid.scale} for r in rows)
     runner.record_rows(
         labelled,
         folder,

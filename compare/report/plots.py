@@ -474,6 +474,7 @@ def report_figures(
     reference: pd.DataFrame | None = None,
     alpha: float = 0.05,
     overlay: int = 6,
+    gap_span: float = 2.0,
 ) -> list[tuple[str, Figure, str]]:
     """The figures of ``compare report``: (name, Figure, caption) for each that the data allow.
 
@@ -488,12 +489,15 @@ def report_figures(
         KS significance of the fits drawn.
     overlay : int
         Spectra of each kind in the rank-size and eigengap overlays, spread over sizes.
+    gap_span : float
+        The eigengap rule (:func:`compare.eigengap.gap_k`).
 
     Returns
     -------
     list of (str, matplotlib.figure.Figure, str)
         ``(name, figure, caption)``; names among :data:`compare.report.writer.FIGURE_NAMES`.
     """
+    from compare.eigengap import gap_k
     from compare.powerlaw import eigengaps, fit_power_law
 
     figures = []
@@ -518,7 +522,8 @@ def report_figures(
     gap_fits = []
     for s, k in zip(subset, ks, strict=True):
         gaps = eigengaps(s.values)
-        gap_fits.append(fit_power_law(gaps, k=min(k, gaps.size), alpha=alpha) if gaps.size >= 2 else None)
+        kk = gap_k(gaps.size, k, span=gap_span)
+        gap_fits.append(fit_power_law(gaps, k=kk, alpha=alpha) if kk >= 2 else None)
     ax = eigengap_rank(subset, gap_fits)
     figures.append(
         (

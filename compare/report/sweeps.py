@@ -137,7 +137,7 @@ def _paper_numbers(row: dict, reference: pd.DataFrame | None) -> dict:
 
 
 def phase_boundary(table: pd.DataFrame, name: str) -> dict | None:
-    """The largest value of a numeric setting whose runs all pass, and the smallest whose runs all fail.
+    """Where along a numeric setting the runs change from passing the KS test to failing it (Table 3).
 
     Parameters
     ----------
@@ -149,22 +149,40 @@ def phase_boundary(table: pd.DataFrame, name: str) -> dict | None:
     Returns
     -------
     dict or None
-        ``largest_passing``, ``smallest_failing`` (None where no value qualifies) and
-        ``sharp`` (every passing value below every failing one); None for a setting that is
-        not numeric.
+        ``passing`` and ``failing`` (the values whose runs all pass, all fail), ``mixed`` (the
+        others), and ``boundary``: ``(largest passing, smallest failing)`` when every passing
+        value lies below every failing one (the paper's batch-size phases), the reverse pair
+        when every failing value lies below, else None. None for a setting that is not numeric.
     """
     values = table[name]
-    if not len(values) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+    if not len(values) or not all(_number(v) for v in values):
         return None
-    by_value = table.groupby(name)["is_power_law"].agg(
-        lambda x: (bool(x.astype(bool).all()), bool((~x.astype(bool)).all()))
+    passing, failing, mixed = [], [], []
+    for value, group in table.groupby(name):
+        verdicts = group["is_power_law"].astype(bool)
+        (passing if verdicts.all() else failing if not verdicts.any() else mixed).append(value)
+    boundary = None
+    if passing and failing and not mixed:
+        if max(passing) < min(failing):
+            boundary = (max(passing), min(failing))
+        elif max(failing) < min(passing):
+            boundary = (max(failing), min(passing))
+    return {"passing": passing, "failing": failing, "mixed": mixed, "boundary": boundary}
+
+
+def _boundary_text(name: str, found: dict) -> str:
+    def listed(values: list) -> str:
+        return ", ".join(format_number(v) for v in values) or "none"
+
+    text = (
+        f"Along {name}: all runs pass at {listed(found['passing'])}; all fail at {listed(found['failing'])}"
     )
-    passing = [v for v, (all_pass, _) in by_value.items() if all_pass]
-    failing = [v for v, (_, all_fail) in by_value.items() if all_fail]
-    largest, smallest = (max(passing) if passing else None), (min(failing) if failing else None)
-    mixed = [v for v, (p, f) in by_value.items() if not p and not f]
-    sharp = bool(passing and failing and max(passing) < min(failing) and not mixed)
-    return {"largest_passing": largest, "smallest_failing": smallest, "sharp": sharp}
+    if found["mixed"]:
+        text += f"; mixed at {listed(found['mixed'])}"
+    if found["boundary"]:
+        low, high = found["boundary"]
+        text += f". The verdict changes between {format_number(low)} and {format_number(high)}."
+    return text + "."
 
 
 def correlations(rows: Sequence[dict]) -> pd.DataFrame:
@@ -301,7 +319,8 @@ def _correlation_figure(rows: Sequence[dict], table: pd.DataFrame) -> object:
                 c=["tab:green" if p[2] else "tab:red" for p in pts],
                 s=22,
             )
-            if column != "test_accuracy" and all(p[0] > 0 for p in pts):
+            xs = [p[0] for p in pts]
+            if column != "test_accuracy" and min(xs) > 0 and max(xs) >= 10 * min(xs):
                 ax.set_xscale("log")
         rho = (
             "–"
@@ -354,14 +373,9 @@ def sweep_sections(
     for name, table in sweep_tables(rows, settings, reference).items():
         tables[f"sweep_{name}"] = table
         paragraphs = [header]
-        boundary = phase_boundary(table, name)
-        if boundary:
-            paragraphs.append(
-                f"Phase boundary in {name}: largest value whose runs all pass "
-                f"{format_number(boundary['largest_passing'])}, "
-                f"smallest whose runs all fail {format_number(boundary['smallest_failing'])}"
-                + (" (a sharp boundary)." if boundary["sharp"] else " (no sharp boundary).")
-            )
+        found = phase_boundary(table, name)
+        if found:
+            paragraphs.append(_boundary_text(name, found))
         figs = []
         if figures and len(table):
             fig = _against_setting(table, name)

@@ -380,12 +380,15 @@ def kind_comparison(fits: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
-def eigengap_fits(spectra: Sequence[Spectrum], fits: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+def eigengap_fits(
+    spectra: Sequence[Spectrum], fits: pd.DataFrame, *, alpha: float = 0.05, span: float = 2.0
+) -> pd.DataFrame:
     """Power-law fits of each spectrum's eigengaps (paper Table 6 "Eigengap" rows, Figure 2).
 
-    The gaps of all stored values, re-sorted descending (:func:`compare.eigengaps`), are
-    fitted with the spectrum's K, capped at the number of positive gaps. The paper finds the
-    gap slope near ``s + 1``.
+    The gaps of all stored values, re-sorted descending (:func:`compare.eigengaps`); the
+    largest ``min(K, m / span)`` of the ``m`` positive gaps are fitted, K the spectrum's
+    (:func:`compare.eigengap.fit_eigengaps`: ``span = 1`` fits as many gaps as the spectrum's
+    K). The paper finds the gap slope near ``s + 1``.
 
     Parameters
     ----------
@@ -395,6 +398,8 @@ def eigengap_fits(spectra: Sequence[Spectrum], fits: pd.DataFrame, *, alpha: flo
         :func:`fit_many` of ``spectra`` (same order): each row's ``k`` and ``s``.
     alpha : float
         KS significance.
+    span : float >= 1
+        Gaps available per fitted gap.
 
     Returns
     -------
@@ -403,14 +408,15 @@ def eigengap_fits(spectra: Sequence[Spectrum], fits: pd.DataFrame, *, alpha: flo
     """
     import pandas as pd
 
+    from compare.eigengap import fit_eigengaps, gap_k
+
     records = []
     for i, spectrum in enumerate(spectra):
-        gaps = eigengaps(spectrum.values)
-        k = min(int(fits.iloc[i]["k"]), gaps.size)
-        if k < 2:
+        k = int(fits.iloc[i]["k"])
+        if gap_k(eigengaps(spectrum.values).size, k, span=span) < 2:
             continue
         try:
-            fit = fit_power_law(gaps, k=k, alpha=alpha)
+            fit = fit_eigengaps(spectrum.values, k=k, span=span, alpha=alpha)
         except ValueError as exc:
             warnings.warn(f"{spectrum.name}: eigengaps not fitted ({exc})", stacklevel=2)
             continue

@@ -81,6 +81,9 @@ class ReportSettings:
         Draw the figures.
     overlay : int
         Spectra of each kind drawn in the rank-size and eigengap overlays (spread over sizes).
+    gap_span : float
+        Eigengaps: the largest ``min(K, m / gap_span)`` of the ``m`` gaps are fitted
+        (:func:`compare.eigengap.fit_eigengaps`; 1 fits K gaps).
     reference : str, optional
         The paper's table (default: the shipped copy, :func:`compare.report.tables.paper_reference_path`).
     title : str
@@ -96,6 +99,7 @@ class ReportSettings:
     lr: bool = False
     figures: bool = True
     overlay: int = 6
+    gap_span: float = 2.0
     reference: str | None = None
     title: str = "Power-law Hessian spectra"
 
@@ -110,6 +114,9 @@ class ReportSettings:
             raise ValueError(f"jobs must be >= 1, got {self.jobs!r}")
         if int(self.overlay) < 1:
             raise ValueError(f"overlay must be >= 1, got {self.overlay!r}")
+        from compare.eigengap import gap_k
+
+        gap_k(1, 1, span=self.gap_span)  # refuses a span < 1
 
 
 @dataclass(frozen=True)
@@ -375,6 +382,10 @@ def _settings_rows(
             else "off (--bootstrap N)",
         ),
         ("likelihood-ratio tests", "on" if settings.lr else "off (--lr)"),
+        (
+            "eigengaps fitted",
+            f"the largest min(K, m / {settings.gap_span:g}) of a spectrum's m gaps (--gap-span)",
+        ),
         ("paper numbers", f"{reference_path} (Xie et al. 2022, Tables 6-11, 13)"),
     ]
     for info in collected.batches:
@@ -545,7 +556,7 @@ def _report_tables(
     comparison = paper_comparison(spectra, reference) if reference is not None else []
     if len(comparison):
         tables["paper_comparison"] = comparison
-    tables["eigengaps"] = eigengap_fits(spectra, fits, alpha=settings.alpha)
+    tables["eigengaps"] = eigengap_fits(spectra, fits, alpha=settings.alpha, span=settings.gap_span)
     if settings.lr:
         tables["likelihood_ratios"] = likelihood_table(spectra, fits)
     not_analysed = pd.DataFrame(list(collected.not_analysed), columns=["name", "source", "status", "error"])
@@ -573,7 +584,12 @@ def _write_figures(
     (out / "figures").mkdir(exist_ok=True)
     figures = []
     for name, fig, caption in report_figures(
-        spectra, fits, reference=reference, alpha=settings.alpha, overlay=settings.overlay
+        spectra,
+        fits,
+        reference=reference,
+        alpha=settings.alpha,
+        overlay=settings.overlay,
+        gap_span=settings.gap_span,
     ):
         png = figure_bytes(fig, "png")
         (out / "figures" / f"{name}.png").write_bytes(png)

@@ -110,6 +110,7 @@ torch = pytest.importorskip("torch")
 def test_ci_trained_vs_random_preset(tmp_path):
     from compare import fit_power_law, load_spectrum
     from compare.batchdir import BatchFolder
+    from compare.eigengap import fit_eigengaps
     from dnnspec.sweep import run_sweep
 
     table = run_sweep(preset_grid("trained-vs-random", "ci"), tmp_path / "sweep", jobs=2)
@@ -123,6 +124,12 @@ def test_ci_trained_vs_random_preset(tmp_path):
         spectrum = load_spectrum(folder.spectra / row["spectrum"])
         fit = fit_power_law(spectrum.values)
         assert (row["k"], row["beta"], row["d_ks"], row["d_c"]) == (fit.k, fit.beta, fit.d_ks, fit.d_c)
+        gaps = fit_eigengaps(spectrum.values, k=fit.k)
+        assert (
+            (row["gap_k"], row["gap_s"], row["gap_d_ks"])
+            == (gaps.k, gaps.s, gaps.d_ks)
+            == (149, gaps.s, gaps.d_ks)
+        )
         assert row["k"] == 300 and row["solver_used"] == "dense" and row["products"] == row["n_params"]
         assert (folder.root / row["checkpoint"]).is_file()
     settings = json.loads(folder.settings.read_text())
@@ -165,7 +172,7 @@ def test_exact_spectrum_equals_eigvalsh_of_the_dense_hessian(tmp_path):
 def test_a_killed_sweep_rerun_gives_the_same_table(tmp_path):
     from dnnspec.sweep import run_sweep
 
-    grid = tiny_grid(epochs=(15, 0), seed=(0, 1))
+    grid = tiny_grid(epochs=(15, 0))
     whole = run_sweep(grid, tmp_path / "whole", jobs=1)
 
     def die_after_first(row):
@@ -262,3 +269,20 @@ def test_cli_sweep(tmp_path, capsys):
     assert main(["sweep", "--vary", "width=x", "--out", str(out)]) == 2
     assert "not of type int" in capsys.readouterr().err
     assert set(DEFAULTS) >= {"label_noise", "top", "optimizer"}
+
+
+def test_report_of_a_sweep_has_a_section_per_swept_setting(tmp_path):
+    import pandas as pd
+
+    from compare.report.writer import ReportSettings, write_report
+    from dnnspec.sweep import run_sweep
+
+    table = run_sweep(tiny_grid(epochs=(15, 0)), tmp_path / "s", jobs=1)
+    html = write_report(tmp_path / "s", tmp_path / "report", settings=ReportSettings()).read_text()
+    assert "Sweep over epochs" in html and "Spearman" in html and "The verdict changes between" in html
+    shown = pd.read_csv(tmp_path / "report" / "tables" / "sweep_epochs.csv")
+    assert list(shown["epochs"]) == [0, 15]
+    by_epochs = table.set_index("epochs")
+    for r in shown.to_dict("records"):
+        assert r["d_ks"] == pytest.approx(by_epochs.loc[r["epochs"], "d_ks"], rel=1e-12)
+    assert (tmp_path / "report" / "figures" / "sweep_epochs_rank_size.png").is_file()
