@@ -18,7 +18,6 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS / "_ext"))
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "hessian-spectra"
 author = "the hessian-spectra developers"
