@@ -21,7 +21,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ
 
 project = "hessian-spectra"
 author = "the hessian-spectra developers"
-copyright = "2026, " + author  # noqa: A001 - Sphinx's name
+copyright = "2026, " + author
 version = release = "0.1.0"
 
 extensions = [

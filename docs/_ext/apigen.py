@@ -88,7 +88,7 @@ def package_page(package: str, first: dict[int, str]) -> str:
         lines += [f"   {name}" for name in names] + [""]
     if aliases:
         lines += [_title("Also exported here", "-")]
-        lines += [f"* ``{package}.{name}``: the same object as :py:obj:`{target}`" for name, target in aliases]
+        lines += [f"* ``{package}.{name}``: the same object as :py:obj:`{to}`" for name, to in aliases]
         lines.append("")
     return "\n".join(lines)
 
@@ -128,7 +128,8 @@ def module_page(name: str, exported: dict[int, str]) -> str:
 
 def modules_page(modules: list[str]) -> str:
     """The index of the module pages."""
-    lines = [_title("Modules", "="), "Every public module, with what it defines besides the package names.", ""]
+    lines = [_title("Modules", "="), "Every public module, with what it defines besides the package names."]
+    lines.append("")
     lines += [".. toctree::", "   :maxdepth: 1", ""] + [f"   module/{name}" for name in modules]
     return "\n".join(lines) + "\n"
 
