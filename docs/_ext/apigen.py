@@ -80,7 +80,7 @@ def package_page(package: str, first: dict[int, str]) -> str:
         else:
             groups[kind_of(obj)].append(name)
     lines = [f".. _api-{package}:", "", _title(f"``{package}``", "="), f".. automodule:: {package}"]
-    lines += ["   :no-members:", "   :no-index:", "", f".. currentmodule:: {package}", ""]
+    lines += ["   :no-members:", "", f".. currentmodule:: {package}", ""]
     for kind, names in groups.items():
         if not names:
             continue
