@@ -53,6 +53,9 @@ nb_merge_streams = True
 import apigen  # noqa: E402 - docs/_ext is on the path from here on
 
 autosummary_generate = apigen.generate(DOCS)
+# A class page: the numpydoc docstring (its Parameters and Attributes) and every documented
+# method in full, without autosummary's extra tables of methods and attributes.
+templates_path = ["_templates"]
 autosummary_imported_members = True
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_typehints = "none"  # the numpydoc sections state the types

@@ -158,7 +158,9 @@ def _parser_lines(prog: str, parser: argparse.ArgumentParser) -> list[str]:
         help_text = formatter._expand_help(action) if action.help else ""
         if action.choices is not None and not action.option_strings:
             help_text += f" (one of {', '.join(map(str, action.choices))})"
-        lines += [f"   {_escape(help_text)}" if help_text.strip() else "   (no description)", ""]
+        if not help_text.strip():
+            help_text = "Positional argument." if not action.option_strings else ""
+        lines += [f"   {_escape(help_text)}", ""] if help_text else []
     return lines
 
 
