@@ -5,11 +5,11 @@ does not import torch; the names below load their modules (and torch) on first u
 
 Main entry points
 -----------------
-hessian_spectrum(model, loss_fn, data, *, k, ...)
+``hessian_spectrum(model, loss_fn, data, *, k, ...)``
     top-k eigenvalues of the training-loss Hessian of any model, as a Spectrum of kind "network".
-loss_hessian(model, loss_fn, data, ...)
+``loss_hessian(model, loss_fn, data, ...)``
     the Hessian as a product closure (``HessianOperator.matmat``).
-block_lanczos, power_iteration, hutchinson_trace
+``block_lanczos``, ``power_iteration``, ``hutchinson_trace``
     the eigensolver, its independent check, and the trace estimator, on any product closure.
 """
 
