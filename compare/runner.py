@@ -153,7 +153,11 @@ def prepare_folder(folder: BatchFolder) -> None:
 
 
 def lock_settings(
-    folder: BatchFolder, settings: dict[str, Any], *, resumable_across: Sequence[str] = ()
+    folder: BatchFolder,
+    settings: dict[str, Any],
+    *,
+    resumable_across: Sequence[str] = (),
+    defaults: dict[str, Any] | None = None,
 ) -> None:
     """Record the settings of a folder's first run; refuse a rerun with other ones.
 
@@ -165,6 +169,9 @@ def lock_settings(
     resumable_across : sequence of str
         Keys that may differ between a run and its resumption (where the work runs, not what
         it computes); they are not recorded.
+    defaults : dict, optional
+        Each setting's default: a key the recorded settings lack (a folder written before the
+        setting existed) matches when this run leaves it at its default.
 
     Raises
     ------
@@ -175,8 +182,16 @@ def lock_settings(
     previous = folder.read_settings()
     if previous is None:
         folder.write_settings(current)
-    elif previous != current:
-        changed = sorted(k for k in set(current) | set(previous) if previous.get(k) != current.get(k))
+        return
+    defaults = defaults or {}
+    missing = object()
+    changed = sorted(
+        k
+        for k in set(current) | set(previous)
+        if previous.get(k, defaults.get(k, missing)) != current.get(k, defaults.get(k, missing))
+        and k not in resumable_across
+    )
+    if changed:
         raise InputError(
             f"{folder.root} holds a batch made with other settings ({', '.join(changed)}); "
             f"use another --out folder or the same settings to resume"

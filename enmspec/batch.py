@@ -273,7 +273,9 @@ def run_batch(
     if not paths and not fetch_failures:
         raise InputError(f"no structure files found in {', '.join(map(str, inputs))}")
     runner.prepare_folder(folder)
-    runner.lock_settings(folder, asdict(settings), resumable_across=_RESUMABLE_ACROSS)
+    runner.lock_settings(
+        folder, asdict(settings), resumable_across=_RESUMABLE_ACROSS, defaults=asdict(AnalysisSettings())
+    )
     plan = runner.plan_runs(paths, folder, key=str, cost=_file_size)
     recorded = dict(plan.recorded)
     # Fetch failures are rows of their own, recorded first and retried by a rerun's fetch.

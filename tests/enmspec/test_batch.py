@@ -223,3 +223,18 @@ def test_dask_local_cluster_gives_the_joblib_table(structures, tmp_path):
     exact = ["id", "k", "status", "is_power_law"]
     assert table[exact].equals(reference[exact])
     np.testing.assert_allclose(table["beta"].astype(float), reference["beta"].astype(float), rtol=1e-9)
+
+
+def test_a_folder_written_before_a_setting_existed_resumes_at_its_default(tmp_path):
+    from compare.errors import InputError
+    from enmspec import example_structures
+
+    path = example_structures()["1PWC"]
+    out = tmp_path / "b"
+    run_batch([path], out, jobs=1)
+    recorded = json.loads((out / "settings.json").read_text())
+    del recorded["gamma"]  # as if written by a version without the option
+    (out / "settings.json").write_text(json.dumps(recorded))
+    assert run_batch([path], out, jobs=1).attrs["skipped"] == 1
+    with pytest.raises(InputError, match="gamma"):
+        run_batch([path], out, jobs=1, settings=AnalysisSettings(gamma=2.0))
