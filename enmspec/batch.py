@@ -54,8 +54,22 @@ COLUMNS = (
     "status",
     "error",
     SPECTRUM_COLUMN,
+    *keys.ENTRY_COLUMNS,
+    keys.PLDDT_MEAN,
+    keys.N_LOW_PLDDT,
 )
-INT_COLUMNS = ("n_residues", "n_chains", "n_modes", "n_zero", "k")
+INT_COLUMNS = (
+    "n_residues",
+    "n_chains",
+    "n_modes",
+    "n_zero",
+    "k",
+    keys.N_ENTITIES,
+    keys.N_CHAINS_FILE,
+    keys.N_LOW_PLDDT,
+)
+#: Row columns copied from the spectrum's meta: what the file says about the entry, and pLDDT.
+_META_ROW_COLUMNS = (*keys.ENTRY_COLUMNS, keys.PLDDT_MEAN, keys.N_LOW_PLDDT)
 ID_LIST_SUFFIXES = (".txt", ".ids", ".list")
 #: Rows a rerun does not redo; ``failed`` ones are retried.
 FINAL_STATUSES = ("done", "excluded")
@@ -141,7 +155,8 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
     Returns
     -------
     dict
-        The row, with the columns :data:`COLUMNS`. ``status`` is ``done``, ``excluded``
+        The row, with the columns :data:`COLUMNS` (the entry's metadata and pLDDT columns are
+        filled for ``done`` rows, from the spectrum's meta). ``status`` is ``done``, ``excluded``
         (more than six zero modes, as the paper excluded them) or ``failed`` (``error`` says
         why: the exception's message, prefixed by its type unless it is an input error).
     """
@@ -169,6 +184,7 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
             n_zero=meta[keys.N_ZERO],
             solver=meta[keys.SOLVER],
             status="done",
+            **{c: meta.get(c) for c in _META_ROW_COLUMNS},
             **{k: v for k, v in fit.as_dict().items() if k in COLUMNS},
         )
     row["seconds"] = round(time.perf_counter() - started, 4)
