@@ -63,6 +63,17 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="refuse larger structures (default: only those that would not fit in memory)",
     )
+    p.add_argument(
+        "--min-plddt",
+        type=float,
+        metavar="X",
+        help="predicted models: drop residues of pLDDT below X (0-100, e.g. 70) before building the network",
+    )
+    p.add_argument(
+        "--plddt-weights",
+        action="store_true",
+        help="predicted models: spring k_ij = gamma * w_i * w_j with w = pLDDT / 100",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +165,8 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         allow_floppy=args.keep_disconnected,
         chains=args.chains,
         max_residues=args.max_residues,
+        min_plddt=args.min_plddt,
+        plddt_weights=args.plddt_weights,
     )
 
 

