@@ -90,8 +90,13 @@ def group_table_name(by: str) -> str:
     return GROUP_PREFIX + by.replace("-", "_")
 
 
+def _missing(value: object) -> bool:
+    """None, NaN (pandas' missing value in a float or object column) or an empty string."""
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
 def _bin_label(value: object, edges: tuple[float, ...], unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return NONE_LABEL
     x = float(value)
     if x < edges[0]:
@@ -103,7 +108,7 @@ def _bin_label(value: object, edges: tuple[float, ...], unit: str = "") -> str:
 
 
 def _size_label(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return NONE_LABEL
     three_n = 3 * int(value)
     for i, (low, high) in enumerate(SIZE_BINS):
@@ -140,11 +145,11 @@ def group_labels(fits: pd.DataFrame, by: str) -> pd.Series:
         elif by == "plddt-bin":
             labels = [_bin_label(v, PLDDT_BINS) for v in values]
         elif by == "release-year":
-            labels = [str(v)[:4] if v else NONE_LABEL for v in values]
+            labels = [NONE_LABEL if _missing(v) else str(v)[:4] for v in values]
         else:
             labels = [_size_label(v) for v in values]
     elif by in fits:
-        labels = [NONE_LABEL if v is None or v == "" or v != v else str(v) for v in fits[by]]
+        labels = [NONE_LABEL if _missing(v) else str(v) for v in fits[by]]
     else:
         choices = ", ".join([*DERIVED_GROUPS, *fits.columns])
         raise ValueError(f"--group-by {by}: no such column or derived group (choose from {choices})")
@@ -204,7 +209,7 @@ def group_summary(fits: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def _accessions(value: object) -> list[str]:
-    return [a for a in str(value or "").split(";") if a] if value == value else []
+    return [] if _missing(value) else [a for a in str(value).split(";") if a]
 
 
 def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
