@@ -29,6 +29,7 @@ from enmspec.structure import strip_suffixes
 if TYPE_CHECKING:
     import pandas as pd
 
+    from enmspec.afdb import AfdbSource
     from enmspec.fetch import FetchSettings
 
 log = logging.getLogger(__name__)
@@ -263,19 +264,34 @@ def _fetch_failure_row(id_list: Path, entry: str, reason: str) -> dict:
 
 
 def _resolve_inputs(
-    inputs: list, cache: str | os.PathLike | None, fetch_settings: FetchSettings | None, progress: bool
+    inputs: list,
+    cache: str | os.PathLike | None,
+    fetch_settings: FetchSettings | None,
+    progress: bool,
+    afdb_source: AfdbSource | None = None,
 ) -> tuple[list[Path], list[dict]]:
-    """Structure paths from files, folders and id lists (``*.txt``: fetched into ``cache``)."""
+    """Structure paths from files, folders and id lists (``*.txt``: fetched into ``cache``).
+
+    An id list holds PDB ids (fetched from the PDB) or UniProt accessions (their AlphaFold DB
+    models, :func:`enmspec.afdb.fetch_afdb`).
+    """
     paths: list[Path] = []
     failures: list[dict] = []
     for item in inputs:
         item = Path(item)
         if item.is_file() and item.suffix.lower() in ID_LIST_SUFFIXES:
             if cache is None:
-                raise InputError(f"{item} is a list of PDB ids: give --cache DIR to fetch them into")
-            from enmspec.fetch import fetch, read_ids
+                raise InputError(f"{item} is a list of entry ids: give --cache DIR to fetch them into")
+            from enmspec.afdb import fetch_afdb, read_entry_list
+            from enmspec.fetch import fetch
 
-            report = fetch(read_ids(item), cache=cache, settings=fetch_settings, progress=progress)
+            kind, ids = read_entry_list(item)
+            if kind == "afdb":
+                report = fetch_afdb(
+                    ids, cache=cache, settings=fetch_settings, source=afdb_source, progress=progress
+                )
+            else:
+                report = fetch(ids, cache=cache, settings=fetch_settings, progress=progress)
             paths.extend(report.paths.values())
             failures.extend(_fetch_failure_row(item, e, r) for e, r in report.failed.items())
         else:
@@ -373,6 +389,7 @@ def run_batch(
     write_csv: bool = False,
     progress: bool = False,
     on_row: Callable[[dict], None] | None = None,
+    afdb_source: AfdbSource | None = None,
 ) -> pd.DataFrame:
     """Fit every structure of ``inputs`` in parallel; resumable; returns the results table.
 
@@ -381,8 +398,9 @@ def run_batch(
     inputs : iterable of path-like
         Structure files, folders (searched recursively for ``.pdb``, ``.ent``, ``.cif``,
         optionally ``.gz``; hidden ones skipped) and id lists (``.txt``, ``.ids``, ``.list``:
-        one or more PDB ids per line), whose entries come from ``cache``, downloaded first
-        where missing. :func:`enmspec.example_structures` gives the shipped examples.
+        one or more PDB ids, or UniProt accessions for AlphaFold DB models, per line), whose
+        entries come from ``cache``, downloaded first where missing.
+        :func:`enmspec.example_structures` gives the shipped examples.
     out : path-like
         Output folder (:class:`compare.batchdir.BatchFolder`): ``results.parquet`` (and
         ``results.csv`` with ``write_csv``), one row per input in input order with columns
@@ -409,6 +427,8 @@ def run_batch(
     on_row : callable, optional
         Called with each new row once it is in the journal (a hook for progress reporting
         and for tests that stop a batch at a given row).
+    afdb_source : enmspec.afdb.AfdbSource, optional
+        Where accession lists are downloaded from (default: AlphaFold DB's API).
 
     Returns
     -------
@@ -434,7 +454,7 @@ def run_batch(
     inputs = list(inputs)
     if not inputs:
         raise InputError("no inputs given")
-    paths, fetch_failures = _resolve_inputs(inputs, cache, fetch_settings, progress)
+    paths, fetch_failures = _resolve_inputs(inputs, cache, fetch_settings, progress, afdb_source)
     if not paths and not fetch_failures:
         raise InputError(f"no structure files found in {', '.join(map(str, inputs))}")
     _prepare_folder(folder)
