@@ -282,6 +282,7 @@ def _spectrum(args: argparse.Namespace) -> int:
             "n_zero": spectrum.meta["n_zero"],
             "cutoff": settings.cutoff,
             "solver": spectrum.meta["solver"],
+            **{k: spectrum.meta.get(k) for k in ("structure_type", "plddt_mean", "n_low_plddt")},
         }
         print(json.dumps(record))
     else:

@@ -71,6 +71,8 @@ GROUP_DISPLAY = {
             ("Δ β", "d3", "beta_diff"),
             ("power law pred.", "yn", "power_law_predicted"),
             ("power law exp.", "yn", "power_law_experimental"),
+            ("min pLDDT", "g3", "min_plddt"),
+            ("pLDDT springs", "yn", "plddt_weights"),
         ),
     ),
 }
@@ -225,8 +227,9 @@ def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per (accession, predicted, experimental) triple: ``uniprot, predicted,
         experimental, n_residues_predicted, n_residues_experimental, s_predicted,
-        s_experimental, s_diff`` (predicted - experimental), the same for ``beta``, and
-        ``power_law_predicted, power_law_experimental``. Empty when nothing pairs.
+        s_experimental, s_diff`` (predicted - experimental), the same for ``beta``,
+        ``power_law_predicted, power_law_experimental``, and the model's ``min_plddt``,
+        ``plddt_weights`` and ``source_predicted`` (its spectrum file). Empty when nothing pairs.
     """
     import pandas as pd
 
@@ -244,6 +247,9 @@ def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
         "beta_diff",
         "power_law_predicted",
         "power_law_experimental",
+        "min_plddt",
+        "plddt_weights",
+        "source_predicted",
     ]
     if "structure_type" not in fits or "uniprot" not in fits:
         return pd.DataFrame(columns=columns)
@@ -271,6 +277,9 @@ def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
                         "beta_diff": float(model["beta"]) - float(entry["beta"]),
                         "power_law_predicted": bool(model["is_power_law"]),
                         "power_law_experimental": bool(entry["is_power_law"]),
+                        "min_plddt": model.get("min_plddt"),
+                        "plddt_weights": model.get("plddt_weights"),
+                        "source_predicted": model.get("source"),
                     }
                 )
     table = pd.DataFrame(rows, columns=columns)

@@ -389,6 +389,7 @@ def _settings_rows(
             else "off (--bootstrap N)",
         ),
         ("likelihood-ratio tests", "on" if settings.lr else "off (--lr)"),
+        ("grouped by", ", ".join(settings.group_by) or "off (--group-by COLUMN)"),
         ("paper numbers", f"{reference_path} (Xie et al. 2022, Tables 6-11, 13)"),
     ]
     for info in collected.batches:
@@ -405,7 +406,9 @@ def _settings_rows(
                 f"batch {info['path']}",
                 f"{info['rows']} rows; ANM cutoff {s.get('cutoff', '?')} Å, "
                 f"γ {s.get('gamma', '?')}, batch K rule {rule}, α {s.get('alpha', '?')}, "
-                f"solver {s.get('solver', '?')}, chains {s.get('chains') or 'all'}",
+                f"solver {s.get('solver', '?')}, chains {s.get('chains') or 'all'}"
+                + (f", min pLDDT {s['min_plddt']:g}" if s.get("min_plddt") is not None else "")
+                + (", pLDDT-weighted springs" if s.get("plddt_weights") else ""),
             )
         )
     return rows
