@@ -162,6 +162,7 @@ def test_plddt_from_the_b_factor_column_of_a_pdb_model(tmp_path):
         + body
     )
     model = load_structure(path)
+    assert model.entry_id == "AF-P15555-F1"  # from the file name: a PDB-format model has no id inside
     assert model.metadata.structure_type == PREDICTED
     np.testing.assert_allclose(model.plddt, load_structure(AFDB_FILE).plddt, atol=5e-3)  # %6.2f column
 
