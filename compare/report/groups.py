@@ -173,8 +173,9 @@ def group_summary(fits: pd.DataFrame, by: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``kind, group, n, pass_rate, pass_rate_fitted, beta_mean, beta_sd, s_mean, s_sd,
-        dks_over_dc_mean`` (sd NaN for a group of one), sorted by kind and group.
+        ``by`` (the name grouped on), ``kind, group, n, pass_rate, pass_rate_fitted, beta_mean,
+        beta_sd, s_mean, s_sd, dks_over_dc_mean`` (sd NaN for a group of one), sorted by kind
+        and group.
     """
     import pandas as pd
 
@@ -184,6 +185,7 @@ def group_summary(fits: pd.DataFrame, by: str) -> pd.DataFrame:
         beta, s = part["beta"].astype(float), part["s"].astype(float)
         rows.append(
             {
+                "by": by,
                 "kind": kind,
                 "group": group,
                 "n": int(len(part)),

@@ -327,7 +327,7 @@ def format_table(
         specs, records = _kinds_display(table)
         numeric = (False,) + (True,) * (len(specs) - 1)
     elif name.startswith(GROUP_PREFIX):
-        by = name[len(GROUP_PREFIX) :]
+        by = str(table["by"].iloc[0]) if "by" in table and len(table) else name[len(GROUP_PREFIX) :]
         caption, specs = _DISPLAY["group_by"]
         caption = caption.format(by=by)
         specs = [(s[0].format(by=by), *s[1:]) for s in specs]
