@@ -199,6 +199,7 @@ def group_summary(fits: pd.DataFrame, by: str) -> pd.DataFrame:
             }
         )
     columns = [
+        "by",
         "kind",
         "group",
         "n",
