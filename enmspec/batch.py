@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 from compare import meta as keys
 from compare.batchdir import SPECTRUM_COLUMN, BatchFolder, spectrum_key
 from compare.errors import InputError
+from enmspec.confidence import drop_low_plddt
 from enmspec.eigen import torch_device
-from enmspec.errors import FloppyNetworkError
-from enmspec.spectrum import AnalysisSettings, analyze_structure
-from enmspec.structure import strip_suffixes
+from enmspec.errors import EnmspecError, FloppyNetworkError
+from enmspec.spectrum import AnalysisSettings, analyze_structure, entry_meta
+from enmspec.structure import load_structure, strip_suffixes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,9 +158,10 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
     -------
     dict
         The row, with the columns :data:`COLUMNS` (the entry's metadata and pLDDT columns are
-        filled for ``done`` rows, from the spectrum's meta). ``status`` is ``done``, ``excluded``
-        (more than six zero modes, as the paper excluded them) or ``failed`` (``error`` says
-        why: the exception's message, prefixed by its type unless it is an input error).
+        filled for ``done`` rows, from the spectrum's meta, and for ``excluded`` ones).
+        ``status`` is ``done``, ``excluded`` (more than six zero modes, as the paper excluded
+        them) or ``failed`` (``error`` says why: the exception's message, prefixed by its type
+        unless it is an input error).
     """
     path = Path(path)
     started = time.perf_counter()
@@ -173,6 +175,7 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
             row[SPECTRUM_COLUMN] = key
     except FloppyNetworkError as exc:
         row.update(id=exc.entry, status="excluded", n_zero=exc.n_zero, error=str(exc))
+        row.update(_entry_columns(path, settings))
     except Exception as exc:  # noqa: BLE001 - one entry's failure, whatever raised it, is a row
         row.update(status="failed", error=describe_failure(exc, path))
     else:
@@ -190,6 +193,18 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
         )
     row["seconds"] = round(time.perf_counter() - started, 4)
     return row
+
+
+def _entry_columns(path: Path, settings: AnalysisSettings) -> dict:
+    """The metadata and pLDDT columns of an entry read but not fitted (an excluded network)."""
+    try:
+        structure = load_structure(path, chains=settings.chains)
+        n_low = None
+        if settings.min_plddt is not None:
+            structure, n_low = drop_low_plddt(structure, settings.min_plddt)
+    except EnmspecError:
+        return {}
+    return {**entry_meta(structure), keys.N_LOW_PLDDT: n_low}
 
 
 def describe_failure(exc: BaseException, path: Path) -> str:

@@ -307,12 +307,22 @@ def inverse_spectrum(
         "spring_weights": weights is not None,
     }
     if isinstance(structure_or_coords, Structure):
-        meta.update(_entry_meta(structure_or_coords))
+        meta.update(entry_meta(structure_or_coords))
     return Spectrum(name=label, kind="protein", values=values, meta=meta)
 
 
-def _entry_meta(structure: Structure) -> dict[str, object]:
-    """The structure file's account of the entry, and the mean pLDDT, for a spectrum's meta."""
+def entry_meta(structure: Structure) -> dict[str, object]:
+    """The structure file's account of the entry, and the mean pLDDT, for a spectrum's meta or a row.
+
+    Parameters
+    ----------
+    structure : Structure
+
+    Returns
+    -------
+    dict
+        The keys of :data:`compare.meta.ENTRY_COLUMNS` and ``plddt_mean``.
+    """
     plddt = structure.plddt
     return {
         **structure.metadata.as_dict(),

@@ -208,3 +208,15 @@ def test_batch_row_and_spectrum_meta_carry_the_metadata(tmp_path):
 
     meta = load_spectrum(tmp_path / row["spectrum"]).meta
     assert meta["organism"] == "Streptomyces sp." and meta["resolution"] == 1.1
+
+
+def test_an_excluded_row_still_carries_the_metadata():
+    from enmspec.batch import process_entry
+    from enmspec.spectrum import AnalysisSettings
+
+    row = process_entry(AFDB_FILE, AnalysisSettings(min_plddt=95.0), None)  # too few residues left
+    assert row["status"] == "excluded" and row["n_zero"] > 6
+    plddt = load_structure(AFDB_FILE).plddt
+    assert row["n_low_plddt"] == int(np.sum(plddt < 95))
+    assert row["uniprot"] == "P15555" and row["structure_type"] == PREDICTED
+    assert row["plddt_mean"] == pytest.approx(float(np.mean(plddt[plddt >= 95])), abs=1e-4)
