@@ -86,6 +86,14 @@ def _add_report_parser(sub: argparse._SubParsersAction) -> None:
     )
     rp.add_argument("--title", default="Power-law Hessian spectra", help="report title")
     rp.add_argument(
+        "--group-by",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="summarise s, beta and the pass rate by a fit-table column (organism, method, structure_type, "
+        "...) or a derived bin (resolution-bin, release-year, plddt-bin, size-bin); repeatable",
+    )
+    rp.add_argument(
         "--reference",
         metavar="FILE",
         help="the paper's numbers to compare with (CSV; default: the copy shipped with the package)",
@@ -121,6 +129,7 @@ def _report(args: argparse.Namespace) -> int:
         gap_span=args.gap_span,
         title=args.title,
         reference=args.reference,
+        group_by=tuple(args.group_by),
     )
     path = write_report(args.inputs, args.out, settings=settings)
     summary = json.loads((path.parent / "summary.json").read_text())

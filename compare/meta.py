@@ -34,8 +34,51 @@ OPTIMIZER = "optimizer"
 TRACE = "trace"
 TOP_EIGENVALUE = "top_eigenvalue"
 
+#: What a protein's structure file says about its entry (``enmspec.metadata``; empty where the
+#: file says nothing): experimental method, resolution (angstrom), source organism, first release
+#: and deposition dates (ISO), polymer entities and chains of the file, UniProt accessions
+#: (``;``-joined) and ``structure_type`` ("experimental" or "predicted").
+METHOD = "method"
+RESOLUTION = "resolution"
+ORGANISM = "organism"
+RELEASE_DATE = "release_date"
+DEPOSITION_DATE = "deposition_date"
+N_ENTITIES = "n_entities"
+N_CHAINS_FILE = "n_chains_file"
+UNIPROT = "uniprot"
+STRUCTURE_TYPE = "structure_type"
+ENTRY_COLUMNS = (
+    METHOD,
+    RESOLUTION,
+    ORGANISM,
+    RELEASE_DATE,
+    DEPOSITION_DATE,
+    N_ENTITIES,
+    N_CHAINS_FILE,
+    UNIPROT,
+    STRUCTURE_TYPE,
+)
+#: Predicted models' confidence: mean pLDDT of the residues kept, the ``min_plddt`` threshold
+#: applied, the residues it dropped before the network was built, and whether springs were
+#: weighted by pLDDT.
+PLDDT_MEAN = "plddt_mean"
+MIN_PLDDT = "min_plddt"
+N_LOW_PLDDT = "n_low_plddt"
+PLDDT_WEIGHTS = "plddt_weights"
+PLDDT_COLUMNS = (PLDDT_MEAN, MIN_PLDDT, N_LOW_PLDDT, PLDDT_WEIGHTS)
+
 #: Meta keys copied into a report's fit table.
-REPORT_COLUMNS = (DATASET, MODEL, TRAINING, SETTING, TRACE, N_RESIDUES, N_CHAINS)
+REPORT_COLUMNS = (
+    DATASET,
+    MODEL,
+    TRAINING,
+    SETTING,
+    TRACE,
+    N_RESIDUES,
+    N_CHAINS,
+    *ENTRY_COLUMNS,
+    *PLDDT_COLUMNS,
+)
 
 
 class ProteinMeta(TypedDict, total=False):
@@ -55,6 +98,20 @@ class ProteinMeta(TypedDict, total=False):
         Zero modes found.
     solver : str
         Eigensolver used.
+    method, organism, release_date, deposition_date, uniprot, structure_type : str
+        What the structure file says about the entry (:data:`ENTRY_COLUMNS`).
+    resolution : float or None
+        Angstrom.
+    n_entities, n_chains_file : int or None
+        Polymer entities and chains of the file.
+    plddt_mean : float or None
+        Mean pLDDT of the residues kept (predicted models).
+    min_plddt : float or None
+        pLDDT threshold applied before the network was built.
+    n_low_plddt : int or None
+        Residues it dropped.
+    plddt_weights : bool
+        Springs scaled by ``w_i w_j``, ``w = pLDDT / 100``.
     """
 
     entry: str
@@ -63,6 +120,19 @@ class ProteinMeta(TypedDict, total=False):
     n_modes: int
     n_zero: int
     solver: str
+    method: str
+    resolution: float | None
+    organism: str
+    release_date: str
+    deposition_date: str
+    n_entities: int | None
+    n_chains_file: int | None
+    uniprot: str
+    structure_type: str
+    plddt_mean: float | None
+    min_plddt: float | None
+    n_low_plddt: int | None
+    plddt_weights: bool
 
 
 class NetworkMeta(TypedDict, total=False):

@@ -5,7 +5,9 @@ Pipeline: :func:`load_structure` (C-alpha trace) -> :func:`anm_hessian` (sparse 
 :func:`compare.fit_power_law`.
 """
 
+from enmspec.afdb import AfdbSource, fetch_afdb
 from enmspec.batch import run_batch
+from enmspec.confidence import drop_low_plddt, plddt_weights
 from enmspec.errors import (
     ConvergenceError,
     EnmspecError,
@@ -16,6 +18,7 @@ from enmspec.errors import (
 )
 from enmspec.fetch import FetchReport, FetchSettings, SelectCriteria, SelectResult, fetch, select
 from enmspec.hessian import anm_hessian, contact_pairs
+from enmspec.metadata import EntryMetadata
 from enmspec.spectrum import (
     PAPER_FRACTION,
     ZERO_MODE_RTOL,
@@ -27,6 +30,11 @@ from enmspec.spectrum import (
 from enmspec.structure import Structure, example_structures, load_structure
 
 __all__ = [
+    "AfdbSource",
+    "EntryMetadata",
+    "drop_low_plddt",
+    "fetch_afdb",
+    "plddt_weights",
     "AnalysisSettings",
     "PAPER_FRACTION",
     "StructureAnalysis",

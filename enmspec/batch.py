@@ -22,14 +22,16 @@ from compare import runner
 from compare.batchdir import SPECTRUM_COLUMN, BatchFolder, spectrum_key
 from compare.errors import InputError
 from compare.runner import describe_failure
+from enmspec.confidence import drop_low_plddt
 from enmspec.eigen import torch_device
-from enmspec.errors import FloppyNetworkError
-from enmspec.spectrum import AnalysisSettings, analyze_structure
-from enmspec.structure import strip_suffixes
+from enmspec.errors import EnmspecError, FloppyNetworkError
+from enmspec.spectrum import AnalysisSettings, analyze_structure, entry_meta
+from enmspec.structure import load_structure, strip_suffixes
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from enmspec.afdb import AfdbSource
     from enmspec.fetch import FetchSettings
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,22 @@ COLUMNS = (
     "status",
     "error",
     SPECTRUM_COLUMN,
+    *keys.ENTRY_COLUMNS,
+    keys.PLDDT_MEAN,
+    keys.N_LOW_PLDDT,
 )
-INT_COLUMNS = ("n_residues", "n_chains", "n_modes", "n_zero", "k")
+INT_COLUMNS = (
+    "n_residues",
+    "n_chains",
+    "n_modes",
+    "n_zero",
+    "k",
+    keys.N_ENTITIES,
+    keys.N_CHAINS_FILE,
+    keys.N_LOW_PLDDT,
+)
+#: Row columns copied from the spectrum's meta: what the file says about the entry, and pLDDT.
+_META_ROW_COLUMNS = (*keys.ENTRY_COLUMNS, keys.PLDDT_MEAN, keys.N_LOW_PLDDT)
 ID_LIST_SUFFIXES = (".txt", ".ids", ".list")
 
 
@@ -107,9 +123,11 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
     Returns
     -------
     dict
-        The row, with the columns :data:`COLUMNS`. ``status`` is ``done``, ``excluded``
-        (more than six zero modes, as the paper excluded them) or ``failed`` (``error`` says
-        why: the exception's message, prefixed by its type unless it is an input error).
+        The row, with the columns :data:`COLUMNS` (the entry's metadata and pLDDT columns are
+        filled for ``done`` rows, from the spectrum's meta, and for ``excluded`` ones).
+        ``status`` is ``done``, ``excluded`` (more than six zero modes, as the paper excluded
+        them) or ``failed`` (``error`` says why: the exception's message, prefixed by its type
+        unless it is an input error).
     """
     path = Path(path)
     started = time.perf_counter()
@@ -123,6 +141,7 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
             row[SPECTRUM_COLUMN] = key
     except FloppyNetworkError as exc:
         row.update(id=exc.entry, status="excluded", n_zero=exc.n_zero, error=str(exc))
+        row.update(_entry_columns(path, settings))
     except Exception as exc:  # noqa: BLE001 - one entry's failure, whatever raised it, is a row
         row.update(status="failed", error=describe_failure(exc, path))
     else:
@@ -135,10 +154,23 @@ def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_d
             n_zero=meta[keys.N_ZERO],
             solver=meta[keys.SOLVER],
             status="done",
+            **{c: meta.get(c) for c in _META_ROW_COLUMNS},
             **{k: v for k, v in fit.as_dict().items() if k in COLUMNS},
         )
     row["seconds"] = round(time.perf_counter() - started, 4)
     return row
+
+
+def _entry_columns(path: Path, settings: AnalysisSettings) -> dict:
+    """The metadata and pLDDT columns of an entry read but not fitted (an excluded network)."""
+    try:
+        structure = load_structure(path, chains=settings.chains)
+        n_low = None
+        if settings.min_plddt is not None:
+            structure, n_low = drop_low_plddt(structure, settings.min_plddt)
+    except EnmspecError:
+        return {}
+    return {**entry_meta(structure), keys.N_LOW_PLDDT: n_low}
 
 
 #: Settings that may differ between a batch and its resumption.
@@ -152,19 +184,34 @@ def _fetch_failure_row(id_list: Path, entry: str, reason: str) -> dict:
 
 
 def _resolve_inputs(
-    inputs: list, cache: str | os.PathLike | None, fetch_settings: FetchSettings | None, progress: bool
+    inputs: list,
+    cache: str | os.PathLike | None,
+    fetch_settings: FetchSettings | None,
+    progress: bool,
+    afdb_source: AfdbSource | None = None,
 ) -> tuple[list[Path], list[dict]]:
-    """Structure paths from files, folders and id lists (``*.txt``: fetched into ``cache``)."""
+    """Structure paths from files, folders and id lists (``*.txt``: fetched into ``cache``).
+
+    An id list holds PDB ids (fetched from the PDB) or UniProt accessions (their AlphaFold DB
+    models, :func:`enmspec.afdb.fetch_afdb`).
+    """
     paths: list[Path] = []
     failures: list[dict] = []
     for item in inputs:
         item = Path(item)
         if item.is_file() and item.suffix.lower() in ID_LIST_SUFFIXES:
             if cache is None:
-                raise InputError(f"{item} is a list of PDB ids: give --cache DIR to fetch them into")
-            from enmspec.fetch import fetch, read_ids
+                raise InputError(f"{item} is a list of entry ids: give --cache DIR to fetch them into")
+            from enmspec.afdb import fetch_afdb, read_entry_list
+            from enmspec.fetch import fetch
 
-            report = fetch(read_ids(item), cache=cache, settings=fetch_settings, progress=progress)
+            kind, ids = read_entry_list(item)
+            if kind == "afdb":
+                report = fetch_afdb(
+                    ids, cache=cache, settings=fetch_settings, source=afdb_source, progress=progress
+                )
+            else:
+                report = fetch(ids, cache=cache, settings=fetch_settings, progress=progress)
             paths.extend(report.paths.values())
             failures.extend(_fetch_failure_row(item, e, r) for e, r in report.failed.items())
         else:
@@ -208,6 +255,7 @@ def run_batch(
     write_csv: bool = False,
     progress: bool = False,
     on_row: Callable[[dict], None] | None = None,
+    afdb_source: AfdbSource | None = None,
 ) -> pd.DataFrame:
     """Fit every structure of ``inputs`` in parallel; resumable; returns the results table.
 
@@ -216,8 +264,9 @@ def run_batch(
     inputs : iterable of path-like
         Structure files, folders (searched recursively for ``.pdb``, ``.ent``, ``.cif``,
         optionally ``.gz``; hidden ones skipped) and id lists (``.txt``, ``.ids``, ``.list``:
-        one or more PDB ids per line), whose entries come from ``cache``, downloaded first
-        where missing. :func:`enmspec.example_structures` gives the shipped examples.
+        one or more PDB ids, or UniProt accessions for AlphaFold DB models, per line), whose
+        entries come from ``cache``, downloaded first where missing.
+        :func:`enmspec.example_structures` gives the shipped examples.
     out : path-like
         Output folder (:class:`compare.batchdir.BatchFolder`): ``results.parquet`` (and
         ``results.csv`` with ``write_csv``), one row per input in input order with columns
@@ -244,6 +293,8 @@ def run_batch(
     on_row : callable, optional
         Called with each new row once it is in the journal (a hook for progress reporting
         and for tests that stop a batch at a given row).
+    afdb_source : enmspec.afdb.AfdbSource, optional
+        Where accession lists are downloaded from (default: AlphaFold DB's API).
 
     Returns
     -------
@@ -269,7 +320,7 @@ def run_batch(
     inputs = list(inputs)
     if not inputs:
         raise InputError("no inputs given")
-    paths, fetch_failures = _resolve_inputs(inputs, cache, fetch_settings, progress)
+    paths, fetch_failures = _resolve_inputs(inputs, cache, fetch_settings, progress, afdb_source)
     if not paths and not fetch_failures:
         raise InputError(f"no structure files found in {', '.join(map(str, inputs))}")
     runner.prepare_folder(folder)

@@ -12,6 +12,7 @@ from compare.errors import InputError
 from compare.powerlaw import PowerLawFit
 from compare.shell import EXIT_FAILURE, EXIT_OK, ArgumentParser, add_common_options, main_for
 from compare.summary import summarize
+from enmspec.afdb import AFDB_API, AFDB_DIR, AfdbSource, fetch_afdb, read_accessions
 from enmspec.batch import GPU_JOBS, run_batch
 from enmspec.eigen import SOLVERS
 from enmspec.errors import EnmspecError
@@ -63,6 +64,17 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="refuse larger structures (default: only those that would not fit in memory)",
     )
+    p.add_argument(
+        "--min-plddt",
+        type=float,
+        metavar="X",
+        help="predicted models: drop residues of pLDDT below X (0-100, e.g. 70) before building the network",
+    )
+    p.add_argument(
+        "--plddt-weights",
+        action="store_true",
+        help="predicted models: spring k_ij = gamma * w_i * w_j with w = pLDDT / 100",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,14 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--timeout", type=float, default=60.0, help="seconds per request (60)")
     add_common_options(se, json=False, quiet=False)
 
-    fp = sub.add_parser("fetch", help="download PDB entries into a mirror-like cache")
-    fp.add_argument("ids_file", help="text file of PDB ids (one or more per line, # comments)")
-    fp.add_argument("--cache", required=True, help="cache folder (ab/1abc.cif.gz layout)")
+    fp = sub.add_parser("fetch", help="download PDB entries or AlphaFold DB models into a cache")
+    fp.add_argument(
+        "ids_file", help="text file of PDB ids, or of UniProt accessions with --source afdb (# comments)"
+    )
+    fp.add_argument("--cache", required=True, help="cache folder (ab/1abc.cif.gz layout; afdb/ for models)")
+    fp.add_argument(
+        "--source",
+        choices=("pdb", "afdb"),
+        default="pdb",
+        help="PDB entries (default) or AlphaFold DB models",
+    )
     fp.add_argument("--format", choices=sorted(FORMATS), default="cif", help="mmCIF (default) or legacy PDB")
     fp.add_argument(
         "--mirror",
-        default="rcsb",
-        help="rcsb (default), wwpdb, or a URL template with {ID}, {id}, {ab}, {ext}",
+        default=None,
+        help="pdb: rcsb (default), wwpdb, or a URL template with {ID}, {id}, {ab}, {ext}; "
+        "afdb: a URL template with {accession} and optionally {version} (default: AlphaFold DB's API)",
+    )
+    fp.add_argument(
+        "--afdb-api", default=AFDB_API, metavar="URL", help="afdb: the prediction API ({accession})"
     )
     fp.add_argument("--jobs", type=int, default=4, help="downloads at once (4)")
     fp.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
@@ -134,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bp.add_argument("--cache", help="entry cache for id lists; missing entries are downloaded")
     bp.add_argument("--mirror", default="rcsb", help="where --cache downloads from (see fetch --mirror)")
+    bp.add_argument(
+        "--afdb-mirror",
+        metavar="TEMPLATE",
+        help="where --cache downloads AlphaFold DB models of accession lists from (default: its API)",
+    )
     bp.add_argument("--format", choices=sorted(FORMATS), default="cif", help="format --cache downloads")
     bp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler")
     bp.add_argument("--csv", action="store_true", help="also write results.csv")
@@ -154,6 +183,8 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         allow_floppy=args.keep_disconnected,
         chains=args.chains,
         max_residues=args.max_residues,
+        min_plddt=args.min_plddt,
+        plddt_weights=args.plddt_weights,
     )
 
 
@@ -251,6 +282,7 @@ def _spectrum(args: argparse.Namespace) -> int:
             "n_zero": spectrum.meta["n_zero"],
             "cutoff": settings.cutoff,
             "solver": spectrum.meta["solver"],
+            **{k: spectrum.meta.get(k) for k in ("structure_type", "plddt_mean", "n_low_plddt")},
         }
         print(json.dumps(record))
     else:
@@ -277,6 +309,7 @@ def _batch(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         write_csv=args.csv,
         progress=not args.quiet,
+        afdb_source=AfdbSource(mirror=args.afdb_mirror),
     )
     done = table[table["status"] == "done"]
     summary = summarize(table)
@@ -335,23 +368,31 @@ def _select(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
+    pdb_mirror = args.mirror if args.source == "pdb" and args.mirror else "rcsb"
     settings = FetchSettings(
-        base_url=args.mirror, fmt=args.format, jobs=args.jobs, timeout=args.timeout, retries=args.retries
+        base_url=pdb_mirror, fmt=args.format, jobs=args.jobs, timeout=args.timeout, retries=args.retries
     )
-    ids = read_ids(args.ids_file)
-    report = fetch(ids, cache=args.cache, settings=settings, progress=not args.quiet)
+    if args.source == "afdb":
+        ids = read_accessions(args.ids_file)
+        source = AfdbSource(api=args.afdb_api, mirror=args.mirror)
+        report = fetch_afdb(ids, cache=args.cache, settings=settings, source=source, progress=not args.quiet)
+        failures = Path(args.cache) / AFDB_DIR / FAILURES_NAME
+    else:
+        ids = read_ids(args.ids_file)
+        report = fetch(ids, cache=args.cache, settings=settings, progress=not args.quiet)
+        failures = Path(args.cache) / FAILURES_NAME
     reasons = list(report.failed.values())
     for reason in reasons[:MAX_REASONS_SHOWN]:
         print(reason, file=sys.stderr)
     if len(reasons) > MAX_REASONS_SHOWN:
         print(
-            f"... and {len(reasons) - MAX_REASONS_SHOWN} more, see {Path(args.cache) / FAILURES_NAME}",
+            f"... and {len(reasons) - MAX_REASONS_SHOWN} more, see {failures}",
             file=sys.stderr,
         )
     print(
         f"{len(report.downloaded)} downloaded ({report.bytes_downloaded / 1e6:.1f} MB), "
         f"{len(report.already_cached)} already cached, {len(report.failed)} failed "
-        f"(listed in {Path(args.cache) / FAILURES_NAME})"
+        f"(listed in {failures})"
     )
     if report.failed:
         print(f"enmspec fetch: {len(report.failed)} of {len(ids)} entries failed", file=sys.stderr)

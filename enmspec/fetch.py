@@ -24,7 +24,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,9 +265,14 @@ def _retry_after(response: requests.Response | None, attempt: int, settings: Fet
 
 
 def _receive(
-    response: requests.Response, entry: str, url: str, target: Path, stop: threading.Event | None = None
+    response: requests.Response,
+    entry: str,
+    url: str,
+    target: Path,
+    stop: threading.Event | None = None,
+    validate: Callable[[Path, str], None] | None = None,
 ) -> int:
-    """Stream the body of a 200 answer to a private file, check it, rename it into place."""
+    """Stream the body of a 200 answer to a private file, check it (``validate``), rename it into place."""
     # Validate in a private folder inside the cache (same file system, so the final rename is
     # atomic) under the entry's own name, which is its id of last resort.
     staging = target.parent.parent / PARTIAL_DIR
@@ -292,7 +297,7 @@ def _receive(
             if size != expected:
                 raise _Retry(f"{entry}: short body from {url}: {size} of {expected} bytes")
         try:
-            validate_file(tmp, entry)
+            (validate or validate_file)(tmp, entry)  # looked up at call time (tests patch it)
         except FetchError as exc:
             raise _Retry(str(exc)) from None
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -306,14 +311,18 @@ def _download_one(
     target: Path,
     settings: FetchSettings,
     stop: threading.Event | None = None,
+    *,
+    url: str | None = None,
+    validate: Callable[[Path, str], None] | None = None,
 ) -> int:
     """Download, validate and move one entry into place; returns the bytes received.
 
     Raises :class:`FetchError` for a 404/410 or another non-retried status at once, and after
     the retries for timeouts, broken connections, 429, 5xx and invalid downloads; at the next
-    chunk or retry once ``stop`` is set.
+    chunk or retry once ``stop`` is set. ``url`` (default: the mirror's URL of ``entry``) and
+    ``validate`` (default :func:`validate_file`) let other sources (:mod:`enmspec.afdb`) reuse it.
     """
-    url = settings.url(entry)
+    url = url or settings.url(entry)
     transient = _transient_errors()
     last = "no attempt"
     for attempt in range(settings.retries + 1):
@@ -324,7 +333,7 @@ def _download_one(
             with session.get(url, timeout=settings.timeout, stream=True) as response:
                 status = response.status_code
                 if status == 200:
-                    return _receive(response, entry, url, target, stop)
+                    return _receive(response, entry, url, target, stop, validate)
                 if status == 404 or status == 410:
                     raise FetchError(f"{entry}: not found at {url} (HTTP {status}): obsolete or unknown id")
                 if status not in RETRY_STATUS:
@@ -486,19 +495,27 @@ class _Downloads:
     the entries not fetched are failures ``not fetched: the run was interrupted``.
     """
 
-    def __init__(self, todo: dict[str, Path], settings: FetchSettings) -> None:
+    def __init__(
+        self,
+        todo: dict[str, Path],
+        settings: FetchSettings,
+        fetch_entry: Callable[..., tuple] | None = None,
+    ) -> None:
         self.todo = todo
         self.settings = settings
+        # (session, entry, todo[entry], settings, stop) -> (bytes, reason[, path]); the path, when
+        # given, is where the entry landed (a source whose file name is known only after a lookup).
+        self.fetch_entry = fetch_entry or _fetch_entry
         self.paths: dict[str, Path] = {}
         self.failed: dict[str, str] = {}
         self.total_bytes = 0
         self.stop = threading.Event()
 
-    def record(self, entry: str, size: int, reason: str | None) -> None:
-        """Book one finished entry: cached (``reason`` None) or failed."""
+    def record(self, entry: str, size: int, reason: str | None, path: Path | None = None) -> None:
+        """Book one finished entry: cached (``reason`` None, at ``path`` or its todo path) or failed."""
         if reason is None:
             self.total_bytes += size
-            self.paths[entry] = self.todo[entry]
+            self.paths[entry] = path or self.todo[entry]
         else:
             self.failed[entry] = reason
             log.warning("%s", reason)
@@ -542,7 +559,7 @@ class _Downloads:
         def submit_next() -> None:
             item = next(queue, None)
             if item is not None:
-                future = pool.submit(_fetch_entry, session, item[0], item[1], self.settings, self.stop)
+                future = pool.submit(self.fetch_entry, session, item[0], item[1], self.settings, self.stop)
                 pending[future] = item[0]
 
         for _ in range(self.settings.jobs * _QUEUE_PER_JOB):
@@ -668,6 +685,57 @@ class SelectResult:
         with atomic_path(meta) as tmp:
             tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         return path, meta
+
+
+def get_json(session: requests.Session, url: str, settings: FetchSettings, label: str) -> object:
+    """GET a JSON document with retries on timeouts, broken connections, 429 and 5xx.
+
+    Parameters
+    ----------
+    session : requests.Session
+        From the download pool.
+    url : str
+        The document.
+    settings : FetchSettings
+        Timeout, retries and backoff.
+    label : str
+        Names the request in messages (an entry or accession).
+
+    Returns
+    -------
+    object
+        The decoded JSON.
+
+    Raises
+    ------
+    FetchError
+        404/410 (not found), another non-retried status, a body that is not JSON, or the
+        retries spent.
+    """
+    transient = _transient_errors()
+    last = "no attempt"
+    for attempt in range(settings.retries + 1):
+        response = None
+        try:
+            response = session.get(url, timeout=settings.timeout)
+            status = response.status_code
+            if status == 200:
+                try:
+                    return response.json()
+                except ValueError:
+                    raise FetchError(
+                        f"{label}: {url} answered HTTP 200 with a body that is not JSON"
+                    ) from None
+            if status in (404, 410):
+                raise FetchError(f"{label}: not found at {url} (HTTP {status})")
+            if status not in RETRY_STATUS:
+                raise FetchError(f"{label}: HTTP {status} from {url}")
+            last = f"{label}: HTTP {status} from {url}"
+        except transient as exc:
+            last = _describe_transient(label, exc, url, settings)
+        if attempt < settings.retries:
+            time.sleep(_retry_after(response, attempt, settings))
+    raise FetchError(f"{last} (gave up after {settings.retries + 1} attempts)")
 
 
 def _post_json(session: requests.Session, url: str, body: dict, settings: FetchSettings) -> dict | None:

@@ -20,6 +20,13 @@ def _check_coords(coords: np.ndarray) -> np.ndarray:
     return xyz
 
 
+def _node_weights(weights: np.ndarray, n: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,) or not (np.isfinite(w).all() and (w > 0).all()):
+        raise ValueError(f"weights: expected {n} finite positive values, got shape {w.shape}")
+    return w
+
+
 def contact_pairs(coords: np.ndarray, *, cutoff: float = DEFAULT_CUTOFF) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of nodes closer than ``cutoff`` (inclusive), found with a KD-tree.
 
@@ -52,7 +59,11 @@ def contact_pairs(coords: np.ndarray, *, cutoff: float = DEFAULT_CUTOFF) -> tupl
 
 
 def anm_hessian(
-    coords: np.ndarray, *, cutoff: float = DEFAULT_CUTOFF, gamma: float = DEFAULT_GAMMA
+    coords: np.ndarray,
+    *,
+    cutoff: float = DEFAULT_CUTOFF,
+    gamma: float = DEFAULT_GAMMA,
+    weights: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """ANM Hessian of a set of nodes joined by equal springs within ``cutoff``.
 
@@ -67,6 +78,10 @@ def anm_hessian(
         Spring cutoff in angstrom.
     gamma : float
         Spring constant (> 0).
+    weights : ndarray, shape (n,), float64, optional
+        Per-node weights ``w_i > 0``: the spring between ``i`` and ``j`` is then
+        ``gamma * w_i * w_j`` (with ``w = pLDDT / 100`` this is the confidence-weighted network
+        of :func:`enmspec.confidence.plddt_weights`). Default: all springs ``gamma``.
 
     Returns
     -------
@@ -89,7 +104,11 @@ def anm_hessian(
         raise ValueError(f"coords: nodes {p[0]} and {p[1]} coincide (distance 0)")
     i, j = pairs[:, 0], pairs[:, 1]
     d = xyz[j] - xyz[i]
-    blocks = -(gamma / dist2)[:, None, None] * (d[:, :, None] * d[:, None, :])  # (p, 3, 3), symmetric
+    springs = gamma / dist2
+    if weights is not None:
+        w = _node_weights(weights, n)
+        springs = springs * (w[i] * w[j])
+    blocks = -springs[:, None, None] * (d[:, :, None] * d[:, None, :])  # (p, 3, 3), symmetric
 
     # Diagonal blocks: minus the sum of the node's off-diagonal blocks. Each block d d^T is
     # symmetric and every element is summed in the same order, so H is exactly symmetric.

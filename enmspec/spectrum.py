@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -14,6 +15,7 @@ from compare import meta as keys
 from compare.powerlaw import PowerLawFit, critical_value, fit_power_law, resolve_k
 from compare.spectrum import Spectrum
 from compare.validation import Interval, check_choice, check_scalar, check_top_or_fraction
+from enmspec.confidence import drop_low_plddt, plddt_weights
 from enmspec.eigen import (
     SOLVERS,
     LowestModes,
@@ -199,6 +201,7 @@ def inverse_spectrum(
     zero_rtol: float = ZERO_MODE_RTOL,
     seed: int = 0,
     max_residues: int | None = None,
+    weights: np.ndarray | None = None,
 ) -> Spectrum:
     """Largest inverse eigenvalues ``1 / lambda`` of the nonzero ANM modes.
 
@@ -233,13 +236,19 @@ def inverse_spectrum(
     max_residues : int, optional
         Refuse larger structures (:class:`TooLargeError`); structures whose solver would need
         more than :data:`MEMORY_SHARE` of the machine's memory are refused in any case.
+    weights : ndarray, shape (n,), float64, optional
+        Per-residue spring weights: the spring between ``i`` and ``j`` is
+        ``gamma * w_i * w_j`` (:func:`enmspec.hessian.anm_hessian`); e.g.
+        :func:`enmspec.confidence.plddt_weights`. Default: equal springs.
 
     Returns
     -------
     compare.Spectrum
         ``kind="protein"``, values ``1 / lambda`` descending; ``meta`` holds ``n_residues``,
         ``n_chains``, ``n_modes`` (nonzero modes), ``n_zero``, ``cutoff``, ``gamma``,
-        ``solver``, ``lambda_max``, ``zero_rtol``, ``seconds``.
+        ``solver``, ``lambda_max``, ``zero_rtol``, ``seconds``, ``spring_weights`` (whether
+        ``weights`` were given), and for a :class:`Structure` what its file says about the
+        entry (:data:`compare.meta.ENTRY_COLUMNS`) and its mean pLDDT (predicted models).
 
     Raises
     ------
@@ -261,7 +270,7 @@ def inverse_spectrum(
     chosen = _choose_solver(solver_for_device(solver, device), n_dof, wanted)
     check_size(label, n_res, chosen, max_residues=max_residues)
 
-    hessian = anm_hessian(coords, cutoff=cutoff, gamma=gamma)
+    hessian = anm_hessian(coords, cutoff=cutoff, gamma=gamma, weights=weights)
     isolated = _isolated_residues(hessian)
     if isolated and (not allow_floppy or isolated == n_res):
         raise FloppyNetworkError(label, min(n_dof, RIGID_BODY_MODES + 3 * isolated), cutoff, isolated)
@@ -295,8 +304,30 @@ def inverse_spectrum(
         "top": top,
         "fraction": fraction,
         "seconds": round(time.perf_counter() - started, 6),
+        "spring_weights": weights is not None,
     }
+    if isinstance(structure_or_coords, Structure):
+        meta.update(entry_meta(structure_or_coords))
     return Spectrum(name=label, kind="protein", values=values, meta=meta)
+
+
+def entry_meta(structure: Structure) -> dict[str, object]:
+    """The structure file's account of the entry, and the mean pLDDT, for a spectrum's meta or a row.
+
+    Parameters
+    ----------
+    structure : Structure
+
+    Returns
+    -------
+    dict
+        The keys of :data:`compare.meta.ENTRY_COLUMNS` and ``plddt_mean``.
+    """
+    plddt = structure.plddt
+    return {
+        **structure.metadata.as_dict(),
+        keys.PLDDT_MEAN: None if plddt is None else round(float(np.mean(plddt)), 4),
+    }
 
 
 #: The paper keeps the top tenth of each inverse spectrum.
@@ -332,6 +363,12 @@ class AnalysisSettings:
     max_residues : int, optional
         Refuse structures with more residues (a batch records them as failed); not part of a
         batch's identity.
+    min_plddt : float, optional
+        Drop the residues of a predicted model with pLDDT below this (0-100) before the network
+        is built (:func:`enmspec.confidence.drop_low_plddt`); an entry without pLDDT fails.
+    plddt_weights : bool
+        Scale each spring by ``w_i * w_j`` with ``w = pLDDT / 100``
+        (:func:`enmspec.confidence.plddt_weights`).
     """
 
     cutoff: float = DEFAULT_CUTOFF
@@ -344,6 +381,8 @@ class AnalysisSettings:
     chains: str | None = None
     device: str | None = None
     max_residues: int | None = None
+    min_plddt: float | None = None
+    plddt_weights: bool = False
 
     def __post_init__(self) -> None:
         top, fraction = check_top_or_fraction(self.top, self.fraction, default_fraction=PAPER_FRACTION)
@@ -361,6 +400,13 @@ class AnalysisSettings:
             check_scalar(self.chains, "chains", str)
         if self.max_residues is not None:
             check_scalar(self.max_residues, "max_residues", int, interval=Interval(MIN_RESIDUES))
+        if self.min_plddt is not None:
+            object.__setattr__(
+                self,
+                "min_plddt",
+                check_scalar(self.min_plddt, "min_plddt", float, interval=Interval(0, 100, "both")),
+            )
+        check_scalar(self.plddt_weights, "plddt_weights", bool)
         solver_for_device(self.solver, self.device)
         critical_value(2, self.alpha)  # validates alpha
 
@@ -407,6 +453,10 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings | None
     """
     settings = settings or AnalysisSettings()
     structure = load_structure(path, chains=settings.chains)
+    n_low = None
+    if settings.min_plddt is not None:
+        structure, n_low = drop_low_plddt(structure, settings.min_plddt)
+    weights = plddt_weights(structure) if settings.plddt_weights else None
     try:
         spectrum = inverse_spectrum(
             structure,
@@ -418,6 +468,7 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings | None
             device=settings.device,
             allow_floppy=settings.allow_floppy,
             max_residues=settings.max_residues,
+            weights=weights,
         )
         fit = fit_power_law(spectrum.values, alpha=settings.alpha)
     except ValueError as exc:
@@ -428,4 +479,10 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings | None
             message = message[len(prefix) :]
         exc.args = (f"{path} ({structure.entry_id}): {message}",)
         raise
+    plddt_meta = {
+        keys.MIN_PLDDT: settings.min_plddt,
+        keys.N_LOW_PLDDT: n_low,
+        keys.PLDDT_WEIGHTS: settings.plddt_weights,
+    }
+    spectrum = dataclasses.replace(spectrum, meta={**spectrum.meta, **plddt_meta})
     return StructureAnalysis(structure, spectrum, fit)

@@ -15,14 +15,16 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from enmspec.confidence import cif_local_plddt
 from enmspec.errors import StructureError
+from enmspec.metadata import PREDICTED, EntryMetadata, metadata_from_cif, metadata_from_pdb, pdb_header_lines
 
 if TYPE_CHECKING:
     import gemmi
@@ -33,6 +35,8 @@ _CIF_SUFFIXES = (".cif", ".mmcif")
 RULE_SEQUENCE = "sequence records"
 RULE_TABLE = "residue table"
 _ID_IN_NAME = re.compile(r"^(?:pdb)?([0-9][a-z0-9]{3})(?:[._-]|$)", re.IGNORECASE)
+#: AlphaFold DB entry ids (``_entry.id``, and the start of the file names): AF-<UniProt>-F<n>.
+_AFDB_ID = re.compile(r"^(AF-[A-Z0-9]{6,10}-F[0-9]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +63,14 @@ class Structure:
         How residues were judged part of the protein: by the file's own sequence records
         (SEQRES/MODRES, ``_entity_poly_seq``), or, for files without them, by gemmi's table of
         amino-acid names.
+    b_factors : ndarray, shape (n,), float64, optional
+        B-factor of each C-alpha as written in the file.
+    plddt : ndarray, shape (n,), float64, optional
+        Per-residue pLDDT (0-100) of a predicted model: from ``_ma_qa_metric_local`` in a
+        ModelCIF file, else the C-alpha's B-factor column; None for experimental entries.
+    metadata : EntryMetadata
+        What the file's header says about the entry (method, resolution, organism, dates,
+        entities, UniProt references): :mod:`enmspec.metadata`.
     """
 
     entry_id: str
@@ -69,6 +81,9 @@ class Structure:
     residue_names: np.ndarray
     source: str = ""
     polymer_rule: str = RULE_TABLE
+    b_factors: np.ndarray | None = None
+    plddt: np.ndarray | None = None
+    metadata: EntryMetadata = field(default_factory=EntryMetadata)
 
     def __len__(self) -> int:
         return int(self.coords.shape[0])
@@ -87,6 +102,38 @@ class Structure:
     def n_chains(self) -> int:
         """Number of distinct chains."""
         return int(np.unique(self.chain_ids).size)
+
+    def subset(self, keep: np.ndarray) -> Structure:
+        """The residues where ``keep`` is true, in order, with the same source and metadata.
+
+        Parameters
+        ----------
+        keep : ndarray, shape (n,), bool
+
+        Returns
+        -------
+        Structure
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (len(self),):
+            raise ValueError(f"keep: expected shape ({len(self)},), got {keep.shape}")
+
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[keep]
+
+        return Structure(
+            entry_id=self.entry_id,
+            coords=self.coords[keep],
+            chain_ids=self.chain_ids[keep],
+            residue_numbers=self.residue_numbers[keep],
+            insertion_codes=self.insertion_codes[keep],
+            residue_names=self.residue_names[keep],
+            source=self.source,
+            polymer_rule=self.polymer_rule,
+            b_factors=pick(self.b_factors),
+            plddt=pick(self.plddt),
+            metadata=self.metadata,
+        )
 
 
 #: Suffixes of the shipped example structures (package data in ``enmspec/examples``).
@@ -132,6 +179,10 @@ def _entry_id_from(path: Path, header_id: str) -> str:
     if header_id and re.fullmatch(r"[0-9][A-Za-z0-9]{3}", header_id):
         return header_id.upper()
     stem = strip_suffixes(path.name)
+    for text in (header_id, stem):
+        afdb = _AFDB_ID.match(text or "")
+        if afdb:
+            return afdb.group(1).upper()
     match = _ID_IN_NAME.match(stem)
     return match.group(1).upper() if match else stem
 
@@ -219,7 +270,7 @@ def load_structure(path: str | os.PathLike, chains: str | Sequence[str] | None =
     alternate-location atoms (microheterogeneity) are one residue, resolved the same way.
     """
     path = Path(path)
-    st = _read(path)
+    st, block = _read(path)
     header_id = st.info["_entry.id"] if "_entry.id" in st.info else ""
     entry_id = _entry_id_from(path, header_id)
     wanted = _wanted_chains(chains, {c.name for c in st[0]})
@@ -237,6 +288,10 @@ def load_structure(path: str | os.PathLike, chains: str | Sequence[str] | None =
             f"{path}: {int(bad.sum())} C-alpha atom(s) have NaN or infinite coordinates "
             f"(first: {k[0]}:{k[1]}{k[2]})"
         )
+    metadata = (
+        metadata_from_cif(st, block) if block is not None else metadata_from_pdb(st, pdb_header_lines(path))
+    )
+    b_factors = np.array([r[6] for r in records], dtype=np.float64)
     return Structure(
         entry_id=entry_id,
         coords=coords,
@@ -246,23 +301,55 @@ def load_structure(path: str | os.PathLike, chains: str | Sequence[str] | None =
         residue_names=np.array([r[0] for r in records], dtype=str),
         source=str(path),
         polymer_rule=rule,
+        b_factors=b_factors,
+        plddt=_plddt(path, block, records, b_factors, metadata),
+        metadata=metadata,
     )
 
 
-def _read(path: Path) -> gemmi.Structure:
-    """Parse with gemmi after checking that the file is whole; entities set up."""
+def _plddt(
+    path: Path, block: gemmi.cif.Block | None, records: list, b_factors: np.ndarray, metadata: EntryMetadata
+) -> np.ndarray | None:
+    """PLDDT per residue of a predicted model: ``_ma_qa_metric_local``, else the B-factor column."""
+    if metadata.structure_type != PREDICTED:
+        return None
+    local = cif_local_plddt(block) if block is not None else {}
+    if not local:
+        return b_factors.copy()
+    try:
+        return np.array([local[(r[7], r[8])] for r in records], dtype=np.float64)
+    except KeyError as exc:
+        raise StructureError(
+            f"{path}: residue {exc.args[0][0]}:{exc.args[0][1]} (label_asym_id:label_seq_id) has no "
+            f"pLDDT in _ma_qa_metric_local"
+        ) from None
+
+
+def _read(path: Path) -> tuple[gemmi.Structure, gemmi.cif.Block | None]:
+    """Parse with gemmi after checking that the file is whole; entities set up.
+
+    Returns the structure and, for an mmCIF file, its data block (read once, for the metadata).
+    """
     import gemmi
 
     _check_complete(path, *_check_readable(path))
+    block = None
     try:
-        st = gemmi.read_structure(str(path), format=_format_of(path))
+        fmt = _format_of(path)
+        if fmt == gemmi.CoorFormat.Mmcif:
+            block = gemmi.cif.read(str(path)).sole_block()
+            st = gemmi.make_structure_from_block(block)
+        else:
+            st = gemmi.read_structure(str(path), format=fmt)
+            if st.input_format == gemmi.CoorFormat.Mmcif:  # a sniffed mmCIF file
+                block = gemmi.cif.read(str(path)).sole_block()
     except (RuntimeError, ValueError, OSError, IndexError) as exc:
         message = " ".join(str(exc).split())
         raise StructureError(f"{path}: not a readable PDB or mmCIF file ({message})") from None
     if len(st) == 0 or not any(len(ch) for ch in st[0]):
         raise StructureError(f"{path}: no atoms found; not a PDB or mmCIF structure?")
     st.setup_entities()
-    return st
+    return st, block
 
 
 def _check_complete(path: Path, head: bytes, tail: bytes) -> None:
@@ -335,7 +422,7 @@ def _best_calpha(path: Path, res: gemmi.Residue, key: tuple) -> gemmi.Atom | Non
 def _calpha_records(
     path: Path, st: gemmi.Structure, wanted: set[str] | None, is_protein: Callable[[gemmi.Residue], bool]
 ) -> dict[tuple[str, int, str], list]:
-    """(chain, number, icode) -> [name, x, y, z, occupancy, has_altloc], in file order."""
+    """(chain, number, icode) -> [name, x, y, z, occupancy, has_altloc, b_iso, subchain, label_seq]."""
     import gemmi
 
     found: dict[tuple[str, int, str], list] = {}
@@ -352,7 +439,8 @@ def _calpha_records(
             if best is None:
                 continue
             pos = best.pos
-            record = [res.name, pos.x, pos.y, pos.z, best.occ, best.has_altloc()]
+            record = [res.name, pos.x, pos.y, pos.z, best.occ, best.has_altloc(), best.b_iso]
+            record += [res.subchain, int(res.label_seq) if res.label_seq is not None else -1]
             previous = found.get(key)
             if previous is None:
                 found[key] = record

@@ -23,6 +23,8 @@ _EXPORTS = {
     "eigengap_rank": "compare.report.plots",
     "save_figure": "compare.report.plots",
     "report_figures": "compare.report.plots",
+    "group_summary": "compare.report.groups",
+    "predicted_beside_experimental": "compare.report.groups",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from compare.report.groups import GROUP_DISPLAY, GROUP_PREFIX
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -247,6 +249,7 @@ _DISPLAY = {
         tuple((c, "text", c) for c in ("name", "source", "status", "error")),
     ),
     "settings": ("Settings of this report.", (("setting", "text", "setting"), ("value", "text", "value"))),
+    **GROUP_DISPLAY,
 }
 
 
@@ -323,6 +326,13 @@ def format_table(
         caption = "The protein set beside the network spectra: distributions of s, β and d_ks / d_c."
         specs, records = _kinds_display(table)
         numeric = (False,) + (True,) * (len(specs) - 1)
+    elif name.startswith(GROUP_PREFIX):
+        by = str(table["by"].iloc[0]) if "by" in table and len(table) else name[len(GROUP_PREFIX) :]
+        caption, specs = _DISPLAY["group_by"]
+        caption = caption.format(by=by)
+        specs = [(s[0].format(by=by), *s[1:]) for s in specs]
+        records = table.to_dict("records")
+        numeric = tuple(s[1] not in ("text", "yn") for s in specs)
     elif name in _DISPLAY:
         caption, specs = _DISPLAY[name]
         specs = [("bootstrap p", "g3", "p_value") if s == "p" else s for s in specs if bootstrap or s != "p"]
@@ -428,6 +438,33 @@ def report_sections(
         )
     )
     sections += _comparison_sections(tables, shown)
+    sections += _group_sections(tables)
+    return sections
+
+
+def _group_sections(tables: dict[str, pd.DataFrame]) -> list[Section]:
+    """The grouped summaries (``--group-by``) and the predicted models beside experiments."""
+    sections = []
+    grouped = [format_table(n, t) for n, t in tables.items() if n.startswith(GROUP_PREFIX)]
+    if grouped:
+        sections.append(
+            Section(
+                "Grouped by entry metadata",
+                tables=grouped,
+                paragraphs=[
+                    "What each structure file says about its entry (method, resolution, organism, release "
+                    "date, entities; pLDDT of predicted models) groups the fits; 'none' collects the entries "
+                    "whose file does not say."
+                ],
+            )
+        )
+    if "predicted_vs_experimental" in tables:
+        sections.append(
+            Section(
+                "Predicted models beside experimental structures",
+                tables=[format_table("predicted_vs_experimental", tables["predicted_vs_experimental"])],
+            )
+        )
     return sections
 
 

@@ -23,6 +23,13 @@ from compare.batchdir import BatchFolder
 from compare.errors import SpectrumFileError
 from compare.files import atomic_write_text
 from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
+from compare.report.groups import (
+    GROUP_PREFIX,
+    check_group_names,
+    group_summary,
+    group_table_name,
+    predicted_beside_experimental,
+)
 from compare.report.reference import paper_comparison
 from compare.report.render import render_html, render_markdown, report_sections
 from compare.report.tables import (
@@ -48,7 +55,7 @@ __all__ = ["ReportSettings", "collect_inputs", "fit_many", "write_report"]
 #: no longer writes, so that the folder never mixes two reports.
 TABLE_NAMES = (
     "settings", "fits", "networks", "proteins", "protein_size_bins", "proteins_vs_networks",
-    "paper_comparison", "eigengaps", "likelihood_ratios", "not_analysed",
+    "paper_comparison", "eigengaps", "likelihood_ratios", "not_analysed", "predicted_vs_experimental",
 )  # fmt: skip
 FIGURE_NAMES = (
     "rank_size", "eigengaps", "s_histogram", "ratio_histogram", "s_versus_size",
@@ -88,6 +95,11 @@ class ReportSettings:
         The paper's table (default: the shipped copy, :func:`compare.report.tables.paper_reference_path`).
     title : str
         The report's title.
+    group_by : tuple of str
+        Fit-table columns (``organism``, ``method``, ``structure_type``, ...) or derived groups
+        (``resolution-bin``, ``release-year``, ``plddt-bin``, ``size-bin``:
+        :data:`compare.report.groups.DERIVED_GROUPS`) to summarise s, beta and the pass rate
+        by; one table ``group_by_<name>`` each.
     """
 
     protein: KRule = field(default_factory=lambda: default_rules()["protein"])
@@ -102,8 +114,10 @@ class ReportSettings:
     gap_span: float = 2.0
     reference: str | None = None
     title: str = "Power-law Hessian spectra"
+    group_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "group_by", check_group_names(self.group_by))
         for name in ("protein", "network"):
             if not isinstance(getattr(self, name), KRule):
                 raise TypeError(f"{name} must be a KRule, got {type(getattr(self, name)).__name__}")
@@ -386,6 +400,7 @@ def _settings_rows(
             "eigengaps fitted",
             f"the largest min(K, m / {settings.gap_span:g}) of a spectrum's m gaps (--gap-span)",
         ),
+        ("grouped by", ", ".join(settings.group_by) or "off (--group-by COLUMN)"),
         ("paper numbers", f"{reference_path} (Xie et al. 2022, Tables 6-11, 13)"),
     ]
     for info in collected.batches:
@@ -412,7 +427,9 @@ def _settings_rows(
                 f"batch {info['path']}",
                 f"{info['rows']} rows; ANM cutoff {s.get('cutoff', '?')} Å, "
                 f"γ {s.get('gamma', '?')}, batch K rule {rule}, α {s.get('alpha', '?')}, "
-                f"solver {s.get('solver', '?')}, chains {s.get('chains') or 'all'}",
+                f"solver {s.get('solver', '?')}, chains {s.get('chains') or 'all'}"
+                + (f", min pLDDT {s['min_plddt']:g}" if s.get("min_plddt") is not None else "")
+                + (", pLDDT-weighted springs" if s.get("plddt_weights") else ""),
             )
         )
     return rows
@@ -562,6 +579,11 @@ def _report_tables(
     not_analysed = pd.DataFrame(list(collected.not_analysed), columns=["name", "source", "status", "error"])
     if len(not_analysed):
         tables["not_analysed"] = not_analysed
+    for by in settings.group_by:
+        tables[group_table_name(by)] = group_summary(fits, by)
+    paired = predicted_beside_experimental(fits)
+    if len(paired):
+        tables["predicted_vs_experimental"] = paired
     settings_rows = _settings_rows(settings, collected, reference_path)
     tables["settings"] = pd.DataFrame(settings_rows, columns=["setting", "value"])
     return tables
@@ -601,6 +623,7 @@ def _write_figures(
 def _remove_stale(out: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Delete the report files of an earlier run into ``out`` (known names only) before writing."""
     stale = [out / "tables" / f"{name}.csv" for name in TABLE_NAMES if name not in tables]
+    stale += [p for p in (out / "tables").glob(f"{GROUP_PREFIX}*.csv") if p.stem not in tables]
     stale += [out / "figures" / f"{name}.{ext}" for name in FIGURE_NAMES for ext in ("png", "svg")]
     stale += [p for p in (out / "tables").glob("sweep_*.csv") if p.stem not in tables]
     stale += list((out / "figures").glob("sweep_*.png")) + list((out / "figures").glob("sweep_*.svg"))
