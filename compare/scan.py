@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 FIRST_LEVEL = 64
 #: Largest matrix (candidates x positions) evaluated at once.
 _BLOCK_ELEMENTS = 1 << 21
+#: Candidates of least lower bound evaluated exactly at each level (they set the pruning threshold).
+_PROBES = 8
 #: Relative slack on the pruning comparison (floating-point rounding of the bounds).
 _PRUNE_SLACK = 1e-12
 
@@ -172,11 +174,16 @@ def _least_distance(tails: _Tails, *, ks: str, discrete: bool, curve: bool) -> n
     alive = np.arange(m)
     best = np.inf
     positions = int(tails.index.max()) + 1 if curve else FIRST_LEVEL
+    full = int(tails.index.max()) + 1
     while alive.size:
         lower, upper, exact = _bounds(tails, alive, positions, ks=ks, discrete=discrete)
-        best = min(best, float(upper.min()))
         d[alive[exact]] = lower[exact]
-        alive = alive[~exact & (lower <= best * (1 + _PRUNE_SLACK))]
+        # the most promising candidates exactly: a tight threshold prunes far more than bounds
+        promising = alive[~exact][np.argsort(lower[~exact])[:_PROBES]]
+        if promising.size:
+            d[promising] = _bounds(tails, promising, full, ks=ks, discrete=discrete)[0]
+        best = min(best, float(upper.min()), float(np.nanmin(d)) if np.isfinite(d).any() else np.inf)
+        alive = alive[~exact & (lower <= best * (1 + _PRUNE_SLACK)) & np.isnan(d[alive])]
         positions *= 8
     return d
 
@@ -190,11 +197,16 @@ def _bounds(
     """
     lower = np.empty(rows.size)
     upper = np.empty(rows.size)
-    step = max(1, _BLOCK_ELEMENTS // (positions + 1))
-    fractions = np.arange(positions + 1) / positions
-    for start in range(0, rows.size, step):
+    exact = np.empty(rows.size, dtype=bool)
+    start = 0
+    while start < rows.size:
+        # rows come in ascending K: a block needs no more positions than its longest tail
+        width = min(positions, int(tails.index[rows[min(rows.size - 1, start + 64)]]) + 1)
+        step = max(1, _BLOCK_ELEMENTS // (width + 1))
         block = rows[start : start + step]
         last = tails.index[block]
+        width = max(1, min(positions, int(last.max())))
+        fractions = np.arange(width + 1) / width
         cols = np.rint(np.outer(last, fractions)).astype(np.int64)  # 0 .. last, nondecreasing
         s_ge, s_gt = _survival(tails, block, cols, two_sided=ks == "two-sided", discrete=discrete)
         k = tails.k[block][:, None].astype(np.float64)
@@ -205,10 +217,11 @@ def _bounds(
             g_gt = tails.c_gt[cols] / k
             lo = np.maximum(lo, np.max(np.abs(g_gt - s_gt), axis=1))
             hi = np.maximum(hi, np.maximum(g_gt[:, 1:] - s_gt[:, :-1], s_gt[:, 1:] - g_gt[:, :-1]).max(axis=1))
-        lower[start : start + step] = lo
-        upper[start : start + step] = np.maximum(hi, lo)
-    exact = tails.index[rows] <= positions
-    return lower, np.where(exact, lower, upper), exact
+        exact[start : start + block.size] = last <= width
+        lower[start : start + block.size] = lo
+        upper[start : start + block.size] = np.where(last <= width, lo, np.maximum(hi, lo))
+        start += block.size
+    return lower, upper, exact
 
 
 def _survival(
