@@ -117,7 +117,8 @@ def goodness_of_fit(
         The data the fit was made on (sorted descending). Needed for scanned fits and for
         discrete fixed fits (their body and size); unused by the continuous fixed null.
     n_sim : int
-        Synthetic sets (>= 100). CSN: 2500 for two-decimal p-values.
+        Synthetic sets (>= 20; >= 100 for the continuous fixed-K null). CSN: 2500 for
+        two-decimal p-values.
     seed : int
         Seed of the replicates; the result does not depend on ``jobs``.
     jobs : int
@@ -136,7 +137,7 @@ def goodness_of_fit(
         A scanned (or discrete) fit without ``values``, values that do not match the fit, or
         bad options.
     """
-    n_sim = int(check_scalar(n_sim, "n_sim", int, interval=Interval(100)))
+    n_sim = int(check_scalar(n_sim, "n_sim", int, interval=Interval(20)))
     jobs = int(check_scalar(jobs, "jobs", int, interval=Interval(1)))
     if fit.xmin_method == "fixed" and not fit.discrete:
         table = ks_null_distribution(fit.k, n_sim=n_sim, seed=seed, ks=fit.ks)
