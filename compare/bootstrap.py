@@ -235,7 +235,9 @@ def _run_replicates(
     if jobs > 1:
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=jobs, return_as="generator")(delayed(_replicate_block)(null, t) for t in tasks)
+        results = Parallel(n_jobs=jobs, return_as="generator")(
+            delayed(_replicate_block)(null, t) for t in tasks
+        )
     else:
         results = (_replicate_block(null, t) for t in tasks)
     for block in results:
@@ -270,7 +272,11 @@ def _replicate(null: _Null, rng: np.random.Generator) -> float:
     synthetic = np.sort(np.concatenate([_draw_tail(null, n_tail, rng), body]))[::-1]
     try:
         scan = scan_xmin(
-            synthetic, k_min=min(null.k_min, synthetic.size), discrete=null.discrete, ks=null.ks, grid=null.grid
+            synthetic,
+            k_min=min(null.k_min, synthetic.size),
+            discrete=null.discrete,
+            ks=null.ks,
+            grid=null.grid,
         )
     except ValueError:
         return math.nan

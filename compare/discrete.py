@@ -51,9 +51,7 @@ def check_integer_values(values: np.ndarray, *, name: str = "values") -> None:
     bad = (values != np.floor(values)) | (values < 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{name}: discrete fits need integers >= 1; value {values[i]!r} at index {i} is not"
-        )
+        raise ValueError(f"{name}: discrete fits need integers >= 1; value {values[i]!r} at index {i} is not")
 
 
 def is_integer_valued(values: np.ndarray) -> bool:

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compare.discrete import check_integer_values, discrete_mle_many, log_hurwitz_zeta
-from compare.ks import check_ks, distinct_counts, log_ratios
 from compare.fit import PowerLawFit, fit_power_law
+from compare.ks import check_ks, distinct_counts, log_ratios
 from compare.spectrum import validate_values
 from compare.validation import Interval, check_scalar
 
@@ -216,7 +216,9 @@ def _bounds(
         if ks == "two-sided":
             g_gt = tails.c_gt[cols] / k
             lo = np.maximum(lo, np.max(np.abs(g_gt - s_gt), axis=1))
-            hi = np.maximum(hi, np.maximum(g_gt[:, 1:] - s_gt[:, :-1], s_gt[:, 1:] - g_gt[:, :-1]).max(axis=1))
+            hi = np.maximum(
+                hi, np.maximum(g_gt[:, 1:] - s_gt[:, :-1], s_gt[:, 1:] - g_gt[:, :-1]).max(axis=1)
+            )
         exact[start : start + block.size] = last <= width
         lower[start : start + block.size] = lo
         upper[start : start + block.size] = np.where(last <= width, lo, np.maximum(hi, lo))

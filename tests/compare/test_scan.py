@@ -94,7 +94,9 @@ def test_critical_values_follow_the_convention():
 
 def test_grid_for_large_inputs():
     rng = np.random.default_rng(9)
-    values = np.sort(np.concatenate([3.0 * (1 - rng.random(30_000)) ** (-1 / 1.5), rng.uniform(0.1, 3, 70_000)]))
+    values = np.sort(
+        np.concatenate([3.0 * (1 - rng.random(30_000)) ** (-1 / 1.5), rng.uniform(0.1, 3, 70_000)])
+    )
     values = values[::-1]
     scan = scan_xmin(values, grid=300)
     assert scan.grid == 300 and scan.fit.grid == 300 and scan.k_values.size <= 300
