@@ -62,7 +62,7 @@ def _add_statistics_options(fp: argparse.ArgumentParser) -> None:
         help="KS distance: 'left' (the powerlaw package's, the paper's) or 'two-sided' (Clauset's, "
         "counts ties) (default left)",
     )
-    fp.add_argument("--k-min", type=int, default=10, metavar="K", help="--scan: smallest tail tried (10)")
+    fp.add_argument("--k-min", type=int, metavar="K", help="--scan: smallest tail tried (default 10)")
     fp.add_argument(
         "--grid", type=int, metavar="G", help="--scan: try only about G candidates, log-spaced (large inputs)"
     )
@@ -168,12 +168,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    if not args.scan and (args.k_min is not None or args.grid is not None):
+        raise InputError("--k-min and --grid apply to --scan only")
     spectrum = read_values(args.path)
     try:
         if args.scan:
             fit = scan_xmin(
                 spectrum.values,
-                k_min=min(args.k_min, len(spectrum)),
+                k_min=min(10 if args.k_min is None else args.k_min, len(spectrum)),
                 alpha=args.alpha,
                 discrete=args.discrete,
                 ks=args.ks,

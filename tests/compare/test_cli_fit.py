@@ -59,6 +59,8 @@ def test_fixed_k_bootstrap_names_its_null(tmp_path, capsys):
         ["--discrete"],  # not integers
         ["--scan", "--grid", "2"],
         ["--bootstrap", "5"],
+        ["--grid", "100"],  # without --scan
+        ["--scan", "--k-min", "1"],
     ],
 )
 def test_bad_options_exit_2(tmp_path, argv):
