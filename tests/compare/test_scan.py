@@ -24,7 +24,10 @@ def brute_force_scan(values: np.ndarray, k_min: int, ks: str) -> tuple[int, floa
     for k in range(k_min, values.size + 1):
         if k < values.size and values[k - 1] == values[k]:
             continue
-        d = fit_power_law(values, k=k, ks=ks).d_ks
+        try:
+            d = fit_power_law(values, k=k, ks=ks).d_ks
+        except ValueError:  # every kept value equal: no fit, not a candidate
+            continue
         if d <= best_d:
             best_k, best_d = k, d
     return best_k, best_d
