@@ -31,6 +31,10 @@ DERIVATIVE_STEP = 1e-3
 _EXPLICIT_TERMS = 16
 #: ``zeta`` values below this are recomputed in logs (subnormal or zero).
 _UNDERFLOW = 1e-290
+#: ``beta ln(1 + J / q)`` above which the terms past the J-th weigh less than e^-40 (plain sums).
+_STEEP = 40.0
+#: Above this ``beta ln q``, ``q^beta`` would overflow: :func:`log_scaled_zeta` sums in logs.
+_SCALED_LIMIT = 600.0
 
 
 def check_integer_values(values: np.ndarray, *, name: str = "values") -> None:
@@ -95,20 +99,51 @@ def log_hurwitz_zeta(beta: npt.ArrayLike, q: npt.ArrayLike) -> np.ndarray:
     return out
 
 
-def _log_zeta_by_sum(beta: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _log_zeta_by_sum(beta: np.ndarray, q: np.ndarray, *, scaled: bool = False) -> np.ndarray:
     """``ln zeta`` as ``sum_{j < J} (q + j)^-beta`` plus Euler-Maclaurin from ``Q = q + J``, in logs.
 
     ``J >= beta`` keeps the neglected term, ``~ (beta / Q)^6 / 30240`` of the tail, tiny; the
     tail itself is then negligible unless ``q >> beta``, where the expansion is very accurate.
+    ``scaled``: without the ``-beta ln q`` of every term (:func:`log_scaled_zeta`).
     """
     terms = max(_EXPLICIT_TERMS, int(np.ceil(beta.max())) + 1)
     j = np.arange(terms, dtype=np.float64)
-    explicit = -beta[:, None] * np.log(q[:, None] + j)
+    explicit = -beta[:, None] * np.log1p(j / q[:, None])
     big_q = q + terms
     bracket = big_q / (beta - 1.0) + 0.5 + beta / (12.0 * big_q)
     bracket -= beta * (beta + 1.0) * (beta + 2.0) / (720.0 * big_q**3)
-    tail = -beta * np.log(big_q) + np.log(bracket)
-    return special.logsumexp(np.column_stack([explicit, tail]), axis=1)
+    tail = -beta * np.log1p(terms / q) + np.log(bracket)
+    out = special.logsumexp(np.column_stack([explicit, tail]), axis=1)
+    return out if scaled else out - beta * np.log(q)
+
+
+def log_scaled_zeta(beta: npt.ArrayLike, q: npt.ArrayLike) -> np.ndarray:
+    """``ln(q^beta zeta(beta, q)) = ln sum_{j >= 0} (1 + j / q)^-beta``, without ``-beta ln q``.
+
+    Of order one where ``ln zeta`` is of order ``beta ln q``: its differences in beta keep their
+    digits (the derivatives of :func:`log_zeta_derivatives` come from it).
+
+    Parameters
+    ----------
+    beta : array_like, float64
+        Exponents, > 1.
+    q : array_like, float64
+        Offsets, > 0.
+
+    Returns
+    -------
+    ndarray, float64
+        The broadcast shape.
+    """
+    b, qq = np.broadcast_arrays(np.asarray(beta, dtype=np.float64), np.asarray(q, dtype=np.float64))
+    log_q = np.log(qq)
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        out = np.log(special.zeta(b, qq) * np.exp(b * log_q))
+    low = ~np.isfinite(out) | (b * log_q > _SCALED_LIMIT)
+    if low.any():
+        out = np.array(out, copy=True)
+        out[low] = _log_zeta_by_sum(b[low], qq[low], scaled=True)
+    return out
 
 
 def _step(beta: np.ndarray) -> np.ndarray:
@@ -134,14 +169,30 @@ def log_zeta_derivatives(beta: npt.ArrayLike, q: npt.ArrayLike) -> tuple[np.ndar
     """
     b, qq = np.broadcast_arrays(np.asarray(beta, dtype=np.float64), np.asarray(q, dtype=np.float64))
     h = _step(b)
-    f0 = log_hurwitz_zeta(b, qq)
-    fp, fm = log_hurwitz_zeta(b + h, qq), log_hurwitz_zeta(b - h, qq)
-    fp2, fm2 = log_hurwitz_zeta(b + h / 2, qq), log_hurwitz_zeta(b - h / 2, qq)
+    # ln zeta = log_scaled_zeta - beta ln q: the linear part is differentiated exactly
+    f0 = log_scaled_zeta(b, qq)
+    fp, fm = log_scaled_zeta(b + h, qq), log_scaled_zeta(b - h, qq)
+    fp2, fm2 = log_scaled_zeta(b + h / 2, qq), log_scaled_zeta(b - h / 2, qq)
     d1 = (fp - fm) / (2 * h)
     d1_half = (fp2 - fm2) / h
     d2 = (fp - 2 * f0 + fm) / h**2
     d2_half = (fp2 - 2 * f0 + fm2) / (h / 2) ** 2
-    return (4 * d1_half - d1) / 3, (4 * d2_half - d2) / 3
+    first, second = (4 * d1_half - d1) / 3 - np.log(qq), np.maximum((4 * d2_half - d2) / 3, 0.0)
+    # steep laws: the mass sits on the first few integers, where the moments are plain sums
+    steep = b * np.log1p(_EXPLICIT_TERMS / qq) > _STEEP
+    if steep.any():
+        first, second = np.array(first, copy=True), np.array(second, copy=True)
+        first[steep], second[steep] = _log_moments_by_sum(b[steep], qq[steep])
+    return first, second
+
+
+def _log_moments_by_sum(beta: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``-E[ln X]`` and ``Var[ln X]`` from the first :data:`_EXPLICIT_TERMS` terms (the rest < e^-40)."""
+    log_x = np.log(q[:, None] + np.arange(_EXPLICIT_TERMS, dtype=np.float64))
+    log_w = -beta[:, None] * (log_x - log_x[:, :1])
+    w = np.exp(log_w - special.logsumexp(log_w, axis=1, keepdims=True))
+    mean = np.sum(w * log_x, axis=1)
+    return -mean, np.sum(w * (log_x - mean[:, None]) ** 2, axis=1)
 
 
 def discrete_survival(x: npt.ArrayLike, beta: float, x_min: float) -> np.ndarray:
@@ -195,7 +246,9 @@ def discrete_mle(tail: np.ndarray) -> tuple[float, float] | None:
             return None
     beta = optimize.brentq(score, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=200)
     information = float(log_zeta_derivatives(beta, x_min)[1][()])
-    return float(beta), 1.0 / math.sqrt(tail.size * information)
+    # a law so steep that ln X barely varies: the information is below the differences' resolution
+    sigma = 1.0 / math.sqrt(tail.size * information) if information > 0 else math.inf
+    return float(beta), sigma
 
 
 def discrete_mle_many(
@@ -236,7 +289,8 @@ def discrete_mle_many(
         lo, hi = low[active], high[active]
         lo = np.where(g < 0, b, lo)
         hi = np.where(g >= 0, b, hi)
-        new = b - g / d2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = b - g / d2
         outside = ~((new > lo) & (new < hi))
         new = np.where(outside, np.where(np.isfinite(hi), (lo + hi) / 2, 1.0 + 2.0 * (b - 1.0)), new)
         done = np.abs(new - b) <= 1e-11 * b
