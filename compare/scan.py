@@ -179,7 +179,7 @@ def _least_distance(tails: _Tails, *, ks: str, discrete: bool, curve: bool) -> n
         lower, upper, exact = _bounds(tails, alive, positions, ks=ks, discrete=discrete)
         d[alive[exact]] = lower[exact]
         # the most promising candidates exactly: a tight threshold prunes far more than bounds
-        promising = alive[~exact][np.argsort(lower[~exact])[:_PROBES]]
+        promising = np.sort(alive[~exact][np.argsort(lower[~exact])[:_PROBES]])  # ascending K: blocks
         if promising.size:
             d[promising] = _bounds(tails, promising, full, ks=ks, discrete=discrete)[0]
         best = min(best, float(upper.min()), float(np.nanmin(d)) if np.isfinite(d).any() else np.inf)
