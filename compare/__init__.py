@@ -5,8 +5,10 @@ them with :func:`fit_power_law`; nothing here imports either of them.
 
 The core (this package) holds the record and its file formats (:mod:`compare.spectrum`,
 :mod:`compare.io`, :mod:`compare.batchdir`, :mod:`compare.meta`), the statistics
-(:mod:`compare.powerlaw`, :mod:`compare.likelihood`, :mod:`compare.summary`) and the contracts
-the command lines share (:mod:`compare.errors`, :mod:`compare.validation`, :mod:`compare.shell`).
+(:mod:`compare.powerlaw`, which gathers :mod:`compare.fit`, :mod:`compare.ks`,
+:mod:`compare.discrete`, :mod:`compare.scan` and :mod:`compare.bootstrap`; :mod:`compare.likelihood`,
+:mod:`compare.summary`) and the contracts the command lines share (:mod:`compare.errors`,
+:mod:`compare.validation`, :mod:`compare.shell`).
 Tables, plots and the report writer live in :mod:`compare.report`. Names are re-exported
 lazily: ``import compare`` loads nothing until a name is used.
 """
@@ -27,11 +29,16 @@ _EXPORTS = {
     "BootstrapInterval": "compare.powerlaw",
     "PowerLawFit": "compare.powerlaw",
     "XminScan": "compare.powerlaw",
+    "GoodnessOfFit": "compare.powerlaw",
+    "KS_CONVENTIONS": "compare.powerlaw",
+    "NULL_NAMES": "compare.powerlaw",
     "bootstrap_interval": "compare.powerlaw",
     "critical_value": "compare.powerlaw",
     "eigengaps": "compare.powerlaw",
     "fit_power_law": "compare.powerlaw",
     "fitted_critical_value": "compare.powerlaw",
+    "goodness_of_fit": "compare.powerlaw",
+    "ks_distance": "compare.powerlaw",
     "ks_null_distribution": "compare.powerlaw",
     "ks_p_value": "compare.powerlaw",
     "resolve_k": "compare.powerlaw",

@@ -7,10 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from compare.discrete import is_integer_valued
 from compare.errors import InputError, SpectrumFileError
 from compare.io import read_values
 from compare.krule import KRule
-from compare.powerlaw import MASSEY_COEFFICIENTS, fit_power_law
+from compare.powerlaw import KS_CONVENTIONS, MASSEY_COEFFICIENTS, fit_power_law, goodness_of_fit, scan_xmin
 from compare.shell import EXIT_OK, ArgumentParser, add_common_options, main_for
 
 
@@ -33,12 +34,48 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="keep floor(F * n_modes) values, n_modes from the file's meta (else the values in the file)",
     )
+    k.add_argument(
+        "--scan",
+        action="store_true",
+        help="choose x_min by the least KS distance (Clauset et al. 2009) instead of a fixed K",
+    )
     fp.add_argument(
         "--alpha", type=float, default=0.05, help=f"KS significance, one of {sorted(MASSEY_COEFFICIENTS)}"
     )
-    add_common_options(fp, quiet=False)
+    _add_statistics_options(fp)
+    add_common_options(fp, quiet=True)
     _add_report_parser(sub)
     return parser
+
+
+def _add_statistics_options(fp: argparse.ArgumentParser) -> None:
+    """``compare fit``'s law, KS convention, scan and bootstrap options."""
+    fp.add_argument(
+        "--discrete",
+        action="store_true",
+        help="fit the discrete power law x^-beta / zeta(beta, x_min) (integer data: counts, degrees)",
+    )
+    fp.add_argument(
+        "--ks",
+        choices=KS_CONVENTIONS,
+        default="left",
+        help="KS distance: 'left' (the powerlaw package's, the paper's) or 'two-sided' (Clauset's, "
+        "counts ties) (default left)",
+    )
+    fp.add_argument("--k-min", type=int, metavar="K", help="--scan: smallest tail tried (default 10)")
+    fp.add_argument(
+        "--grid", type=int, metavar="G", help="--scan: try only about G candidates, log-spaced (large inputs)"
+    )
+    fp.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        metavar="N",
+        help="goodness-of-fit p-value from N synthetic sets: fixed-K null for a fixed K, "
+        "semi-parametric with x_min re-scanned for --scan (0: off)",
+    )
+    fp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
+    fp.add_argument("--jobs", type=int, default=1, help="processes for the bootstrap (1)")
 
 
 def _add_report_parser(sub: argparse._SubParsersAction) -> None:
@@ -148,26 +185,64 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    if not args.scan and (args.k_min is not None or args.grid is not None):
+        raise InputError("--k-min and --grid apply to --scan only")
     spectrum = read_values(args.path)
     try:
-        k = None
-        if args.top is not None or args.fraction is not None:
-            k, _ = KRule(top=args.top, fraction=args.fraction).resolve(spectrum)
-        fit = fit_power_law(spectrum.values, k=k, alpha=args.alpha)
+        if args.scan:
+            fit = scan_xmin(
+                spectrum.values,
+                k_min=min(10 if args.k_min is None else args.k_min, len(spectrum)),
+                alpha=args.alpha,
+                discrete=args.discrete,
+                ks=args.ks,
+                grid=args.grid,
+            ).fit
+        else:
+            k = None
+            if args.top is not None or args.fraction is not None:
+                k, _ = KRule(top=args.top, fraction=args.fraction).resolve(spectrum)
+            fit = fit_power_law(spectrum.values, k=k, alpha=args.alpha, discrete=args.discrete, ks=args.ks)
+        gof = None
+        if args.bootstrap:
+            gof = goodness_of_fit(
+                fit,
+                values=spectrum.values,
+                n_sim=args.bootstrap,
+                seed=args.seed,
+                jobs=args.jobs,
+                progress=not (args.quiet or args.json),
+            )
     except (TypeError, ValueError) as exc:
         raise SpectrumFileError(f"{args.path}: {exc}") from None
+    if not args.discrete and is_integer_valued(spectrum.values[: fit.k]):
+        print(
+            f"note: the {fit.k} fitted values are all integers; if they are counts, "
+            "--discrete fits the discrete law (the continuous one is then an approximation)",
+            file=sys.stderr,
+        )
+    extra = {} if gof is None else {"p_value": gof.p_value, "null": gof.null, "n_sim": gof.n_sim}
     if args.json:
-        print(json.dumps({"name": spectrum.name, "kind": spectrum.kind, "n": len(spectrum), **fit.as_dict()}))
-    else:
-        verdict = "power law" if fit.is_power_law else "no power law"
-        print(
-            f"{'name':<20} {'n':>7} {'K':>6} {'d_ks':>8} {'d_c':>8} {'verdict':>13} "
-            f"{'beta ± sigma':>15} {'s':>7}"
-        )
-        print(
-            f"{spectrum.name:<20} {len(spectrum):>7} {fit.k:>6} {fit.d_ks:>8.4f} {fit.d_c:>8.4f} "
-            f"{verdict:>13} {f'{fit.beta:.3f} ± {fit.sigma:.3f}':>15} {fit.s:>7.3f}"
-        )
+        record = {"name": spectrum.name, "kind": spectrum.kind, "n": len(spectrum), **fit.as_dict(), **extra}
+        print(json.dumps(record))
+        return EXIT_OK
+    verdict = "power law" if fit.is_power_law else "no power law"
+    p_head = f" {'p':>6}" if gof is not None else ""
+    p_cell = f" {gof.p_value:>6.3f}" if gof is not None else ""
+    print(
+        f"{'name':<20} {'n':>7} {'K':>6} {'x_min':>10} {'d_ks':>8} {'d_c':>8} {'verdict':>13} "
+        f"{'beta ± sigma':>15} {'s':>7}{p_head}"
+    )
+    print(
+        f"{spectrum.name:<20} {len(spectrum):>7} {fit.k:>6} {fit.x_min:>10.4g} {fit.d_ks:>8.4f} "
+        f"{fit.d_c:>8.4f} {verdict:>13} {f'{fit.beta:.3f} ± {fit.sigma:.3f}':>15} {fit.s:>7.3f}{p_cell}"
+    )
+    if fit.discrete or fit.xmin_method == "scanned" or fit.ks != "left" or gof is not None:
+        law = "discrete" if fit.discrete else "continuous"
+        how = f"scanned (k_min {fit.k_min})" if fit.xmin_method == "scanned" else "fixed"
+        print(f"{law} law, x_min {how}, KS {fit.ks}")
+    if gof is not None:
+        print(f"p-value: {gof.n_sim} synthetic sets, {gof.description}, seed {gof.seed}")
     return EXIT_OK
 
 

@@ -85,7 +85,10 @@ def validate_values(values: npt.ArrayLike, *, name: str = "values") -> np.ndarra
         Empty, not one-dimensional, NaN, inf, non-positive or not sorted descending.
     """
     raw = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-    if np.iscomplexobj(raw) or any(isinstance(v, complex) for v in raw.ravel()[:1000]):
+    # only an object array can hide a complex number among real ones (a Python loop: skip it otherwise)
+    if np.iscomplexobj(raw) or (
+        raw.dtype == object and any(isinstance(v, complex) for v in raw.ravel()[:1000])
+    ):
         raise ValueError(f"{name}: complex values; a spectrum is real (take .real or abs() first)")
     if raw.dtype.kind not in "biufO":
         raise ValueError(f"{name}: expected an array of numbers, got dtype {raw.dtype}")

@@ -335,7 +335,8 @@ def format_table(
         numeric = tuple(s[1] not in ("text", "yn") for s in specs)
     elif name in _DISPLAY:
         caption, specs = _DISPLAY[name]
-        specs = [("bootstrap p", "g3", "p_value") if s == "p" else s for s in specs if bootstrap or s != "p"]
+        p_column = ("bootstrap p (fixed-K null)", "g3", "p_value")  # the report's K rules fix x_min
+        specs = [p_column if s == "p" else s for s in specs if bootstrap or s != "p"]
         records = _comparison_long(table) if name == "paper_comparison" else table.to_dict("records")
         numeric = tuple(
             s[1] not in ("text", "yn") or s[2] in ("ours", "paper", "diff", "paper_table") for s in specs

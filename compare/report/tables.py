@@ -118,7 +118,8 @@ def fit_many(
     pandas.DataFrame
         Columns ``name, kind, source, n, n_modes, k, k_rule, x_1, x_min, beta, sigma, s,
         d_ks, d_c, d_ks_over_d_c, is_power_law, verdict, d_c_fitted, d_ks_over_d_c_fitted,
-        is_power_law_fitted, verdict_fitted``, ``p_value`` (with ``bootstrap``), the meta
+        is_power_law_fitted, verdict_fitted``, ``p_value`` and ``p_value_null`` (``"fixed-K"``; with
+        ``bootstrap``), the meta
         columns of :data:`META_COLUMNS`, and ``note``. ``beta, sigma, s, d_ks, d_c, x_min``
         equal ``fit_power_law(values, k=row.k, alpha=alpha)``; ``d_c_fitted`` equals
         ``fitted_critical_value(k, alpha, seed=seed)`` and ``p_value``
@@ -229,6 +230,7 @@ def _add_fitted_verdict(
     )
     if bootstrap:
         row["p_value"] = float(np.mean(table >= row["d_ks"])) if table is not None else math.nan
+        row["p_value_null"] = "fixed-K"  # the report's K rules fix x_min a priori
 
 
 def read_paper_reference(path: str | os.PathLike | None = None) -> pd.DataFrame:

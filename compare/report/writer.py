@@ -391,7 +391,8 @@ def _settings_rows(
         ),
         (
             "bootstrap p-value",
-            f"{settings.bootstrap} samples (compare.ks_p_value), seed {settings.seed}"
+            f"{settings.bootstrap} samples, fixed-K null: K set by the rule, β refitted "
+            f"(compare.ks_p_value of a fixed-K fit), seed {settings.seed}"
             if settings.bootstrap
             else "off (--bootstrap N)",
         ),

@@ -254,10 +254,18 @@ def test_scan_xmin_matches_powerlaw_package(case):
     assert scan.fit.beta == pytest.approx(case["alpha"], rel=1e-9)
     assert scan.fit.d_ks == pytest.approx(case["D"], rel=1e-9)
     assert 4.0 < scan.fit.x_min < 10.0
-    # the curve is the KS distance of fit_power_law at each K
-    for k, d in list(zip(scan.k_values, scan.d_ks, strict=True))[::97]:
+    assert scan.fit.xmin_method == "scanned" and scan.fit.k_min == 10
+    # the full curve is the KS distance of fit_power_law at each K
+    full = scan_xmin(values, curve=True)
+    for k, d in list(zip(full.k_values, full.d_ks, strict=True))[::97]:
         assert d == pytest.approx(fit_power_law(values, k=int(k)).d_ks, rel=1e-12)
-    assert scan.d_ks.min() == scan.fit.d_ks
+    assert full.fit == scan.fit
+    assert full.d_ks.min() == pytest.approx(scan.fit.d_ks, rel=1e-12)
+    # the pruned scan evaluates some candidates exactly and rules the others out
+    exact = np.isfinite(scan.d_ks)
+    assert 0 < exact.sum() < exact.size
+    np.testing.assert_allclose(scan.d_ks[exact], full.d_ks[exact], rtol=1e-12)
+    assert np.all(full.d_ks[~exact] > np.nanmin(scan.d_ks))
 
 
 def test_scan_xmin_arguments():
