@@ -22,6 +22,11 @@ N_MODES = "n_modes"
 N_ZERO = "n_zero"
 #: Eigensolver used.
 SOLVER = "solver"
+#: Elastic network model ("anm" or "gnm"), spring law ("uniform", "pf", "hinsen") and cutoff in
+#: angstrom (None: springs between every pair) of a protein spectrum.
+ENM_MODEL = "enm_model"
+SPRINGS = "springs"
+CUTOFF = "cutoff"
 #: The experiment's labels in the paper's vocabulary (networks): data set, model, training
 #: (optimizer, or "Random" for an untrained net) and setting ("B=512", "-" for the baseline).
 DATASET = "dataset"
