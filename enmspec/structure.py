@@ -59,6 +59,9 @@ class Structure:
         How residues were judged part of the protein: by the file's own sequence records
         (SEQRES/MODRES, ``_entity_poly_seq``), or, for files without them, by gemmi's table of
         amino-acid names.
+    b_factors : ndarray, shape (n,), float64, optional
+        The isotropic B-factor (temperature factor) of each C-alpha, as the file gives it
+        (None for a structure built without one).
     """
 
     entry_id: str
@@ -69,6 +72,7 @@ class Structure:
     residue_names: np.ndarray
     source: str = ""
     polymer_rule: str = RULE_TABLE
+    b_factors: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.coords.shape[0])
@@ -246,6 +250,7 @@ def load_structure(path: str | os.PathLike, chains: str | Sequence[str] | None =
         residue_names=np.array([r[0] for r in records], dtype=str),
         source=str(path),
         polymer_rule=rule,
+        b_factors=np.array([r[6] for r in records], dtype=np.float64),
     )
 
 
@@ -335,7 +340,7 @@ def _best_calpha(path: Path, res: gemmi.Residue, key: tuple) -> gemmi.Atom | Non
 def _calpha_records(
     path: Path, st: gemmi.Structure, wanted: set[str] | None, is_protein: Callable[[gemmi.Residue], bool]
 ) -> dict[tuple[str, int, str], list]:
-    """(chain, number, icode) -> [name, x, y, z, occupancy, has_altloc], in file order."""
+    """(chain, number, icode) -> [name, x, y, z, occupancy, has_altloc, b_iso], in file order."""
     import gemmi
 
     found: dict[tuple[str, int, str], list] = {}
@@ -352,7 +357,7 @@ def _calpha_records(
             if best is None:
                 continue
             pos = best.pos
-            record = [res.name, pos.x, pos.y, pos.z, best.occ, best.has_altloc()]
+            record = [res.name, pos.x, pos.y, pos.z, best.occ, best.has_altloc(), best.b_iso]
             previous = found.get(key)
             if previous is None:
                 found[key] = record

@@ -395,7 +395,9 @@ def hinsen_gamma(dist2, i, j):
 
 def prody_kirchhoff(coords: np.ndarray, cutoff: float, gamma) -> np.ndarray:
     gnm = prody.GNM()
-    gnm.buildKirchhoff(coords, cutoff=cutoff, gamma=gamma)
+    # kdtree=False: ProDy's KD-tree hands the spring function distances of single precision
+    # (relative error ~1e-7, seen on every shipped entry with k = 1/r^2); its pair loop is exact.
+    gnm.buildKirchhoff(coords, cutoff=cutoff, gamma=gamma, kdtree=False)
     k = gnm.getKirchhoff()
     assert np.array_equal(k, k.T), "ProDy's Kirchhoff matrix is exactly symmetric"
     return k
@@ -412,7 +414,8 @@ def write_gnm(coords: dict[str, np.ndarray]) -> None:
         **arrays,
         provenance=np.array(
             f"{VERSIONS}: numpy.linalg.eigvalsh(gnm.getKirchhoff()) after gnm = prody.GNM(); "
-            "gnm.buildKirchhoff(coords, cutoff=C, gamma=1) with C = 7.3 and 9 (keys <id>_7.3A, <id>_9A), "
+            "gnm.buildKirchhoff(coords, cutoff=C, gamma=1, kdtree=False) with C = 7.3 and 9 "
+            "(keys <id>_7.3A, <id>_9A), "
             f"and cutoff={EVERY_PAIR:g}, gamma=pf_gamma (k = 1/r^2, every pair; key <id>_pf), on the coords "
             "of prody_calpha_<id>.npz"
         ),
@@ -428,7 +431,8 @@ def write_gnm(coords: dict[str, np.ndarray]) -> None:
             n=np.int64(len(k)),
             provenance=np.array(
                 f"{VERSIONS}: the nonzero upper triangle (i <= j) of gnm.getKirchhoff() after "
-                f"gnm.buildKirchhoff(coords, cutoff=7.3, gamma=1) on the coords of prody_calpha_{entry.lower()}.npz"
+                f"gnm.buildKirchhoff(coords, cutoff=7.3, gamma=1, kdtree=False) on the coords of "
+                f"prody_calpha_{entry.lower()}.npz"
             ),
         )
 
@@ -477,7 +481,8 @@ def write_fluctuations(coords: dict[str, np.ndarray]) -> None:
         "prody_sqflucts.npz",
         **arrays,
         provenance=np.array(
-            f"{VERSIONS}: prody.calcSqFlucts(nma) after nma.buildHessian(coords, cutoff=9, gamma=1) (ANM, keys "
+            f"{VERSIONS}: prody.calcSqFlucts(nma) after nma.buildHessian(coords, cutoff=9, gamma=1) "
+            "(ANM, keys "
             "<id>_anm_9A_*) or nma.buildKirchhoff(coords, cutoff=7.3, gamma=1) (GNM, <id>_gnm_7.3A_*) and "
             "nma.calcModes(n_modes=None) (every nonzero mode, *_all) or calcModes(n_modes=20) (*_20); "
             "1PWC also: the 10 softest nonzero eigenvectors and eigenvalues (*_eigvecs10, *_eigvals10); "
