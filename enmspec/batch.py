@@ -9,6 +9,7 @@ interrupted run keeps every finished entry and a rerun picks up where it stopped
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -21,10 +22,14 @@ from typing import TYPE_CHECKING
 from compare import meta as keys
 from compare.batchdir import SPECTRUM_COLUMN, BatchFolder, spectrum_key
 from compare.errors import InputError
+from compare.powerlaw import PowerLawFit
+from compare.spectrum import Spectrum
 from enmspec.eigen import torch_device
 from enmspec.errors import FloppyNetworkError
+from enmspec.modes import entry_extras
 from enmspec.spectrum import AnalysisSettings, analyze_structure
 from enmspec.structure import strip_suffixes
+from enmspec.study import analyze_study
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +59,11 @@ COLUMNS = (
     "status",
     "error",
     SPECTRUM_COLUMN,
+    "model",
+    "springs",
+    "cutoff",
+    "bfactor_r",
+    "modes",
 )
 INT_COLUMNS = ("n_residues", "n_chains", "n_modes", "n_zero", "k")
 ID_LIST_SUFFIXES = (".txt", ".ids", ".list")
@@ -125,54 +135,109 @@ def watch_parent(parent: int) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
-def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None) -> dict:
-    """One structure file -> one result row; any failure becomes a row with its reason.
+def process_entry(
+    path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None
+) -> list[dict]:
+    """One structure file -> its result rows (one per cutoff); any failure becomes a row with its reason.
 
     Parameters
     ----------
     path : str or path-like
         The structure file.
     settings : AnalysisSettings
-        How to analyse it.
+        How to analyse it; several cutoffs (a cutoff study) give one row each.
     spectra_dir : pathlib.Path, optional
         Where to write the spectrum file (named by :func:`compare.batchdir.spectrum_key`,
-        recorded in the row's ``spectrum`` column); None writes none.
+        recorded in the row's ``spectrum`` column) and, with ``settings.modes``, the modes
+        (``modes`` column: ``<key>.modes.npz``, and ``<key>.nmd`` for the ANM); None writes none.
 
     Returns
     -------
-    dict
-        The row, with the columns :data:`COLUMNS`. ``status`` is ``done``, ``excluded``
-        (more than six zero modes, as the paper excluded them) or ``failed`` (``error`` says
-        why: the exception's message, prefixed by its type unless it is an input error).
+    list of dict
+        The rows, with the columns :data:`COLUMNS` and the journal's ``key`` (:func:`row_key`).
+        ``status`` is ``done``, ``excluded`` (more zero modes than a connected network has, as
+        the paper excluded them) or ``failed`` (``error`` says why: the exception's message,
+        prefixed by its type unless it is an input error).
     """
     path = Path(path)
     started = time.perf_counter()
-    row: dict = {c: None for c in COLUMNS}
-    row.update(id=entry_name(path), path=str(path))
+    base: dict = {c: None for c in COLUMNS}
+    base.update(id=entry_name(path), path=str(path), model=settings.model, springs=settings.springs)
+    cutoffs = settings.cutoffs
+    extras: dict = {}
     try:
-        structure, spectrum, fit = analyze_structure(path, settings)
-        if spectra_dir is not None:
-            key = spectrum_key(entry_name(path), path)
-            spectrum.save(spectra_dir / key)
-            row[SPECTRUM_COLUMN] = key
+        if settings.is_study:
+            study = analyze_study(path, settings)
+            structure = study.structure
+            found = [
+                (r.cutoff, r.spectrum, f, r.error) for r, f in zip(study.results, study.fits, strict=True)
+            ]
+        else:
+            structure, spectrum, fit = analyze_structure(path, settings)
+            found = [(settings.cutoff, spectrum, fit, None)]
+        for cutoff, spectrum, _, _ in found:
+            if spectrum is not None:
+                name = _spectrum_name(path, cutoff, settings)
+                extras[cutoff] = entry_extras(structure, settings, cutoff, spectra_dir, name)
     except FloppyNetworkError as exc:
-        row.update(id=exc.entry, status="excluded", n_zero=exc.n_zero, error=str(exc))
+        found = [(c, None, None, exc) for c in cutoffs]
     except Exception as exc:  # noqa: BLE001 - one entry's failure, whatever raised it, is a row
-        row.update(status="failed", error=describe_failure(exc, path))
-    else:
-        meta = spectrum.meta
-        row.update(
-            id=structure.entry_id,
-            n_residues=meta[keys.N_RESIDUES],
-            n_chains=meta[keys.N_CHAINS],
-            n_modes=meta[keys.N_MODES],
-            n_zero=meta[keys.N_ZERO],
-            solver=meta[keys.SOLVER],
-            status="done",
-            **{k: v for k, v in fit.as_dict().items() if k in COLUMNS},
-        )
-    row["seconds"] = round(time.perf_counter() - started, 4)
-    return row
+        base.update(status="failed", error=describe_failure(exc, path))
+        found = [(c, None, None, None) for c in cutoffs]
+    rows = []
+    for cutoff, spectrum, fit, error in found:
+        row = dict(base, cutoff=cutoff, key=row_key(path, cutoff, settings))
+        if isinstance(error, FloppyNetworkError):
+            row.update(id=error.entry, status="excluded", n_zero=error.n_zero, error=str(error))
+        elif spectrum is not None:
+            row.update(extras.get(cutoff, {}), **_done_cells(spectrum, fit, structure.entry_id))
+            if spectra_dir is not None:
+                row[SPECTRUM_COLUMN] = _spectrum_name(path, cutoff, settings)
+                spectrum.save(spectra_dir / row[SPECTRUM_COLUMN])
+        rows.append(row)
+    seconds = round(time.perf_counter() - started, 4)
+    for row in rows:
+        row["seconds"] = seconds
+    return rows
+
+
+def _spectrum_name(path: Path, cutoff: float | None, settings: AnalysisSettings) -> str:
+    """The spectrum file of a row (:func:`compare.batchdir.spectrum_key`; a study's names its cutoff)."""
+    name = f"{entry_name(path)}-{cutoff:g}A" if settings.is_study else entry_name(path)
+    return spectrum_key(name, path)
+
+
+def _done_cells(spectrum: Spectrum, fit: PowerLawFit, entry_id: str) -> dict:
+    meta = spectrum.meta
+    return dict(
+        id=entry_id,
+        n_residues=meta[keys.N_RESIDUES],
+        n_chains=meta[keys.N_CHAINS],
+        n_modes=meta[keys.N_MODES],
+        n_zero=meta[keys.N_ZERO],
+        solver=meta[keys.SOLVER],
+        status="done",
+        **{k: v for k, v in fit.as_dict().items() if k in COLUMNS},
+    )
+
+
+def row_key(path: str | os.PathLike, cutoff: float | None, settings: AnalysisSettings) -> str:
+    """The journal key of a row: its path, and in a cutoff study also its cutoff.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The entry's file.
+    cutoff : float or None
+        The row's cutoff.
+    settings : AnalysisSettings
+
+    Returns
+    -------
+    str
+        ``"<path>"``, or ``"<path>#cutoff=<cutoff>"`` in a study.
+    """
+    return f"{path}#cutoff={cutoff:g}" if settings.is_study else str(path)
 
 
 def describe_failure(exc: BaseException, path: Path) -> str:
@@ -205,7 +270,7 @@ def _rows(
 ) -> Iterator[dict]:
     if scheduler is None and (jobs == 1 or len(paths) <= 1):
         for p in paths:
-            yield process_entry(p, settings, spectra_dir)
+            yield from process_entry(p, settings, spectra_dir)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -214,12 +279,14 @@ def _rows(
         from distributed import Client  # the optional 'dask' extra
 
         with Client(scheduler), parallel_config(backend="dask"):
-            yield from Parallel(return_as="generator_unordered")(tasks)
+            for rows in Parallel(return_as="generator_unordered")(tasks):
+                yield from rows
         return
     # loky limits each worker's BLAS to cores / jobs threads: no oversubscription. Each worker
     # starts its parent watchdog as it starts, before it has any task.
     with parallel_config(backend="loky", initializer=watch_parent, initargs=(os.getpid(),)):
-        yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
+        for rows in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+            yield from rows
 
 
 #: Settings that may differ between a batch and its resumption.
@@ -228,7 +295,10 @@ _RESUMABLE_ACROSS = ("device", "max_residues")
 
 def _check_settings(folder: BatchFolder, settings: AnalysisSettings) -> None:
     """Refuse to mix rows made with other settings into one results table."""
-    current = {k: v for k, v in asdict(settings).items() if k not in _RESUMABLE_ACROSS}
+    # through JSON, as settings.json holds them (a cutoff study's tuple reads back as a list)
+    current = json.loads(
+        json.dumps({k: v for k, v in asdict(settings).items() if k not in _RESUMABLE_ACROSS})
+    )
     previous = folder.read_settings()
     if previous is None:
         folder.write_settings(current)
@@ -308,20 +378,31 @@ class BatchPlan:
         Rows already in the journal, by key.
     fetch_failures : tuple of dict
         Rows of id-list entries that could not be fetched.
+    todo_rows : int, optional
+        Rows the inputs still to compute will give (default one each; a cutoff study's give one
+        per cutoff).
     """
 
     keys: tuple
     todo: tuple
     recorded: dict
     fetch_failures: tuple
+    todo_rows: int | None = None
 
     @property
     def n_skipped(self) -> int:
-        """Inputs with a final row from an earlier run (done or excluded)."""
-        return len(self.keys) - len(self.todo) - len(self.fetch_failures)
+        """Rows already final from an earlier run (done or excluded)."""
+        todo = len(self.todo) if self.todo_rows is None else self.todo_rows
+        return len(self.keys) - todo - len(self.fetch_failures)
 
 
-def plan_batch(paths: list[Path], fetch_failures: list[dict], folder: BatchFolder) -> BatchPlan:
+def plan_batch(
+    paths: list[Path],
+    fetch_failures: list[dict],
+    folder: BatchFolder,
+    *,
+    keys_of: Callable[[Path], list[str]] | None = None,
+) -> BatchPlan:
     """Match the inputs against the journal: which rows are final, which are to compute.
 
     Parameters
@@ -332,17 +413,29 @@ def plan_batch(paths: list[Path], fetch_failures: list[dict], folder: BatchFolde
         Failed rows of fetched id lists.
     folder : BatchFolder
         The output folder (its journal is read).
+    keys_of : callable, optional
+        The keys of one input's rows (a cutoff study has one per cutoff); default its path.
 
     Returns
     -------
     BatchPlan
     """
-    recorded = folder.read_journal(key="path")
-    keys = tuple([str(p) for p in paths] + [r["path"] for r in fetch_failures])
-    todo = [p for p in paths if recorded.get(str(p), {}).get("status") not in FINAL_STATUSES]
+    keys_of = keys_of or (lambda p: [str(p)])
+    recorded = folder.read_journal(key=("key", "path"))
+    per_path = {p: keys_of(p) for p in paths}
+    keys = tuple([k for p in paths for k in per_path[p]] + [r["path"] for r in fetch_failures])
+    todo = [
+        p for p in paths if any(recorded.get(k, {}).get("status") not in FINAL_STATUSES for k in per_path[p])
+    ]
     sizes = {p: (p.stat().st_size if p.exists() else 0) for p in todo}
     todo.sort(key=sizes.__getitem__, reverse=True)
-    return BatchPlan(keys=keys, todo=tuple(todo), recorded=recorded, fetch_failures=tuple(fetch_failures))
+    return BatchPlan(
+        keys=keys,
+        todo=tuple(todo),
+        recorded=recorded,
+        fetch_failures=tuple(fetch_failures),
+        todo_rows=sum(len(per_path[p]) for p in todo),
+    )
 
 
 def run_batch(
@@ -423,7 +516,9 @@ def run_batch(
         raise InputError(f"no structure files found in {', '.join(map(str, inputs))}")
     _prepare_folder(folder)
     _check_settings(folder, settings)
-    plan = plan_batch(paths, fetch_failures, folder)
+    plan = plan_batch(
+        paths, fetch_failures, folder, keys_of=lambda p: [row_key(p, c, settings) for c in settings.cutoffs]
+    )
     recorded = dict(plan.recorded)
     _compute(plan, recorded, folder, settings, jobs, scheduler, progress, on_row)
     return _write_results(folder, plan, recorded, write_csv)
@@ -463,7 +558,7 @@ def _compute(
                 recorded[row["path"]] = row
             for row in _rows(list(plan.todo), settings, folder.spectra, jobs, scheduler):
                 append(row)
-                recorded[row["path"]] = row
+                recorded[row["key"]] = row
                 if row["status"] != "done":
                     n_failed += 1
                     log.warning("%s: %s", row["id"], row["error"])

@@ -22,7 +22,7 @@ import scipy.sparse.linalg as sla
 from enmspec.eigen import largest_eigenvalue
 from enmspec.errors import EnmspecError
 from enmspec.hessian import RIGID_BODY_MODES, network_matrix
-from enmspec.settings import AUTO, ZERO_MODE_RTOL, resolve_cutoff
+from enmspec.settings import AUTO, ZERO_MODE_RTOL, AnalysisSettings, resolve_cutoff
 from enmspec.spectrum import _coords_of, count_zero_modes
 from enmspec.springs import DEFAULT_GAMMA, UNIFORM
 from enmspec.structure import Structure
@@ -286,3 +286,69 @@ def write_nmd(
         lines.append(f"mode {index} {w**-0.5:.2f} " + " ".join(f"{x:.3f}" for x in u))
     target.write_text("\n".join(lines) + "\n", encoding="ascii")
     return target
+
+
+#: Suffixes of the files :func:`entry_extras` writes beside a spectrum.
+MODES_SUFFIX = ".modes.npz"
+NMD_SUFFIX = ".nmd"
+
+
+def entry_extras(
+    structure: Structure,
+    settings: AnalysisSettings,
+    cutoff: float | None,
+    folder: Path | None,
+    spectrum_name: str,
+) -> dict:
+    """A batch row's mode cells: ``bfactor_r`` (with ``settings.bfactors``) and the ``modes`` file.
+
+    Parameters
+    ----------
+    structure : Structure
+        The entry.
+    settings : AnalysisSettings
+        ``bfactors`` and ``modes`` say what to compute; the network is the settings' at ``cutoff``.
+    cutoff : float or None
+        The row's cutoff.
+    folder : pathlib.Path, optional
+        Where the spectrum files go; the modes are written beside them (None: not written).
+    spectrum_name : str
+        The row's spectrum file name (``<key>.spectrum.npz``); the modes file takes its stem.
+
+    Returns
+    -------
+    dict
+        ``bfactor_r`` and ``modes`` where computed (an empty dict when neither is asked for).
+    """
+    cells: dict = {}
+    if not settings.bfactors and not settings.modes:
+        return cells
+    options = dict(
+        model=settings.model,
+        springs=settings.springs,
+        cutoff=cutoff,
+        gamma=settings.gamma,
+        allow_floppy=settings.allow_floppy,
+    )
+    every = softest_modes(structure, None, **options) if settings.bfactors else None
+    if every is not None:
+        cells["bfactor_r"] = bfactor_correlation(fluctuations_of(every), structure.b_factors)
+    if settings.modes and folder is not None:
+        count = min(settings.modes, _max_modes(structure, settings))
+        if every is not None:
+            modes = NormalModes(
+                every.eigenvalues[:count], every.vectors[:, :count], every.model, every.n_zero, every.cutoff
+            )
+        else:
+            modes = softest_modes(structure, count, **options)
+        stem = spectrum_name.removesuffix(".spectrum.npz")
+        modes.save(folder / f"{stem}{MODES_SUFFIX}")
+        if settings.model == "anm":
+            write_nmd(folder / f"{stem}{NMD_SUFFIX}", structure, modes)
+        cells["modes"] = f"{stem}{MODES_SUFFIX}"
+    return cells
+
+
+def _max_modes(structure: Structure, settings: AnalysisSettings) -> int:
+    dof = 3 * len(structure) if settings.model == "anm" else len(structure)
+    return dof - RIGID_BODY_MODES[settings.model]

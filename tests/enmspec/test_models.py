@@ -139,7 +139,7 @@ def test_hinsen_hessian_blocks_equal_prody():
 
 
 def test_hinsen_constants_against_the_paper():
-    """The published numbers: 8.6e5 * 0.38 - 2.39e5 kJ/mol/nm^2 at 3.8 A (bonded); 128 nm^4 / (1 nm)^6 at 10 A."""
+    """The published numbers: 8.6e5 * 0.38 - 2.39e5 kJ/mol/nm^2 at 3.8 A; 128 nm^4 / (1 nm)^6 at 10 A."""
     r = np.array([2.0, 2.9, 3.8, 3.99, 4.0, 6.0, 10.0])
     expected = np.array([bio3d_calpha(x) for x in r])
     np.testing.assert_allclose(hinsen_constants(r), expected, rtol=1e-14)
