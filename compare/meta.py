@@ -40,7 +40,7 @@ TRACE = "trace"
 TOP_EIGENVALUE = "top_eigenvalue"
 
 #: Meta keys copied into a report's fit table.
-REPORT_COLUMNS = (DATASET, MODEL, TRAINING, SETTING, TRACE, N_RESIDUES, N_CHAINS)
+REPORT_COLUMNS = (DATASET, MODEL, TRAINING, SETTING, TRACE, N_RESIDUES, N_CHAINS, ENM_MODEL, SPRINGS, CUTOFF)
 
 
 class ProteinMeta(TypedDict, total=False):

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from compare.report.models import MODEL_DISPLAY, model_sections
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -323,8 +325,8 @@ def format_table(
         caption = "The protein set beside the network spectra: distributions of s, β and d_ks / d_c."
         specs, records = _kinds_display(table)
         numeric = (False,) + (True,) * (len(specs) - 1)
-    elif name in _DISPLAY:
-        caption, specs = _DISPLAY[name]
+    elif name in _DISPLAY or name in MODEL_DISPLAY:
+        caption, specs = _DISPLAY.get(name) or MODEL_DISPLAY[name]
         specs = [("bootstrap p", "g3", "p_value") if s == "p" else s for s in specs if bootstrap or s != "p"]
         records = _comparison_long(table) if name == "paper_comparison" else table.to_dict("records")
         numeric = tuple(
@@ -423,6 +425,7 @@ def report_sections(
             figures=shown("s_histogram", "ratio_histogram"),
         )
     )
+    sections += model_sections(tables, shown, format_table, Section)
     sections += _comparison_sections(tables, shown)
     return sections
 

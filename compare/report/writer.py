@@ -23,6 +23,7 @@ from compare.batchdir import BatchFolder
 from compare.errors import SpectrumFileError
 from compare.files import atomic_write_text
 from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
+from compare.report.models import cutoff_curve_table, model_figures, model_table
 from compare.report.reference import paper_comparison
 from compare.report.render import render_html, render_markdown, report_sections
 from compare.report.tables import (
@@ -48,11 +49,11 @@ __all__ = ["ReportSettings", "collect_inputs", "fit_many", "write_report"]
 #: no longer writes, so that the folder never mixes two reports.
 TABLE_NAMES = (
     "settings", "fits", "networks", "proteins", "protein_size_bins", "proteins_vs_networks",
-    "paper_comparison", "eigengaps", "likelihood_ratios", "not_analysed",
+    "paper_comparison", "eigengaps", "likelihood_ratios", "not_analysed", "models", "cutoff_curve",
 )  # fmt: skip
 FIGURE_NAMES = (
     "rank_size", "eigengaps", "s_histogram", "ratio_histogram", "s_versus_size",
-    "s_versus_top_eigenvalue", "s_versus_trace",
+    "s_versus_top_eigenvalue", "s_versus_trace", "cutoff_curves",
 )  # fmt: skip
 #: Relative tolerance of the check of a batch's stored row against our refit.
 STORED_ROW_RTOL = 1e-9
@@ -492,6 +493,10 @@ def _report_tables(
     if len(proteins):
         tables["proteins"] = proteins.reset_index(drop=True)
         tables["protein_size_bins"] = size_summary(fits, reference)
+        tables["models"] = model_table(fits)
+        curve = cutoff_curve_table(fits)
+        if len(curve):
+            tables["cutoff_curve"] = curve
     tables["proteins_vs_networks"] = kind_comparison(fits)
     comparison = paper_comparison(spectra, reference) if reference is not None else []
     if len(comparison):
@@ -525,7 +530,7 @@ def _write_figures(
     figures = []
     for name, fig, caption in report_figures(
         spectra, fits, reference=reference, alpha=settings.alpha, overlay=settings.overlay
-    ):
+    ) + model_figures(fits):
         png = figure_bytes(fig, "png")
         (out / "figures" / f"{name}.png").write_bytes(png)
         (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
