@@ -62,6 +62,13 @@ __all__ = [
 #: asked for at most ``SLICED_MAX_FRACTION`` of the modes (measured crossover, bench/bench_anm.py).
 SLICED_MIN_DOF = 1500
 SLICED_MAX_FRACTION = 0.25
+#: Below :data:`SLICED_LARGE_DOF` degrees of freedom the sliced solver is taken only up to this
+#: cutoff (angstrom): the sparse factors fill in as the contacts grow, and LAPACK on the dense
+#: matrix wins from 12 A on (19HC, 3HSY: sliced / dense = 0.5-0.9 at 9-10 A, 1.3-3.2 at 12-15 A,
+#: measured on the loaded 2-core machine, 2026-12-02). Larger networks keep the sliced solver
+#: (unmeasured beyond 11 A).
+SLICED_MAX_CUTOFF = 11.0
+SLICED_LARGE_DOF = 4000
 
 
 def _isolated_residues(matrix: sp.csr_matrix, dof_per_node: int) -> int:
@@ -77,12 +84,9 @@ def _choose_solver(solver: str, n_dof: int, wanted: int | None, cutoff: float | 
         return solver
     # Springs between every pair make the matrix dense: the sliced solver's sparse factors then
     # cost more than LAPACK on the whole (bench/bench_models.py).
-    if (
-        cutoff is not None
-        and wanted is not None
-        and n_dof >= SLICED_MIN_DOF
-        and wanted <= SLICED_MAX_FRACTION * n_dof
-    ):
+    if cutoff is None or (cutoff > SLICED_MAX_CUTOFF and n_dof < SLICED_LARGE_DOF):
+        return "dense"
+    if wanted is not None and n_dof >= SLICED_MIN_DOF and wanted <= SLICED_MAX_FRACTION * n_dof:
         return "sliced"
     return "dense"
 

@@ -17,10 +17,11 @@ import numpy as np
 
 from compare.powerlaw import PowerLawFit, fit_power_law
 from compare.spectrum import Spectrum
+from enmspec.eigen import solver_for_device
 from enmspec.errors import EnmspecError, FloppyNetworkError
 from enmspec.hessian import anm_from_pairs, contact_pairs, gnm_from_pairs
 from enmspec.settings import AnalysisSettings, NetworkSpec
-from enmspec.spectrum import _prepare, _spectrum_of
+from enmspec.spectrum import _choose_solver, _prepare, _spectrum_of
 from enmspec.springs import DEFAULT_GAMMA, UNIFORM, spring_constants
 from enmspec.structure import Structure, load_structure
 
@@ -144,7 +145,7 @@ def cutoff_study(
         allow_floppy=allow_floppy,
         seed=seed,
     )
-    coords, label, n_chains, chosen, wanted = _prepare(
+    coords, label, n_chains, _, wanted = _prepare(
         structure_or_coords, spec, name, max_residues, values[-1]
     )
     pairs, dist2 = contact_pairs(coords, cutoff=values[-1])
@@ -160,6 +161,8 @@ def cutoff_study(
             matrix = gnm_from_pairs(len(coords), pairs[keep], k)
         else:
             matrix = anm_from_pairs(coords, pairs[keep], dist2[keep], k)
+        # each cutoff its own solver; the largest cutoff's, checked for memory, needs the most
+        here = _choose_solver(solver_for_device(solver, device), matrix.shape[0], wanted, cutoff)
         try:
             spectrum = _spectrum_of(
                 matrix,
@@ -167,7 +170,7 @@ def cutoff_study(
                 label=label,
                 n_chains=n_chains,
                 cutoff=cutoff,
-                chosen=chosen,
+                chosen=here,
                 wanted=wanted,
                 started=started,
             )

@@ -155,3 +155,12 @@ def test_calpha_coordinates_of_1pwc_are_prodys():
     np.testing.assert_array_equal(
         load_structure(example_structures()["1PWC"]).coords, calpha("1PWC")["coords"]
     )
+
+
+def test_study_chooses_the_solver_per_cutoff():
+    """auto: sliced up to 11 A for a network of 2190 degrees of freedom, dense beyond (denser factors)."""
+    structure = load_structure(example_structures()["3HSY"])
+    results = cutoff_study(structure, [9.0, 12.0], fraction=0.1)
+    assert [r.spectrum.meta["solver"] for r in results] == ["sliced", "dense"]
+    assert inverse_spectrum(structure, cutoff=12.0, fraction=0.1).meta["solver"] == "dense"
+    assert inverse_spectrum(structure, springs="pf", fraction=0.1).meta["solver"] == "dense"
