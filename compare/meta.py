@@ -60,6 +60,12 @@ class ProteinMeta(TypedDict, total=False):
         Zero modes found.
     solver : str
         Eigensolver used.
+    enm_model : str
+        ``"anm"`` or ``"gnm"``.
+    springs : str
+        Spring law (``"uniform"``, ``"pf"``, ``"hinsen"``).
+    cutoff : float or None
+        Cutoff in angstrom (None: springs between every pair).
     """
 
     entry: str
@@ -68,6 +74,9 @@ class ProteinMeta(TypedDict, total=False):
     n_modes: int
     n_zero: int
     solver: str
+    enm_model: str
+    springs: str
+    cutoff: float | None
 
 
 class NetworkMeta(TypedDict, total=False):

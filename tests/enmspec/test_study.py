@@ -97,6 +97,10 @@ def test_cutoff_study_batch_rows_resume_and_lock(tmp_path):
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), table.drop(columns="seconds"))
     with pytest.raises(ValueError, match=r"other settings \(cutoff\)"):
         run_batch([shipped["1PWC"]], out, settings=AnalysisSettings(cutoff=[7.0, 9.0]), jobs=1)
+    (out / "results.parquet").unlink()  # an interrupted batch: the report reads the journal
+    assert sorted((r["id"], r["cutoff"]) for r in BatchFolder(out).read_rows()) == sorted(
+        zip(table["id"], table["cutoff"], strict=True)
+    )
 
 
 def test_spectrum_cli_cutoff_range(capsys):
