@@ -276,7 +276,7 @@ class BatchFolder:
             except (OSError, ValueError) as exc:
                 raise InputError(f"{self.results}: unreadable ({exc})") from None
             return [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]
-        return list(self.read_journal(key=("path", "id")).values())
+        return list(self.read_journal(key=("key", "path", "id")).values())  # a cutoff study: path#cutoff=C
 
     def spectrum_path(self, row: dict) -> Path | None:
         """The spectrum file of a row: its ``spectrum`` column, else (older batches) by entry name.

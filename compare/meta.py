@@ -22,6 +22,11 @@ N_MODES = "n_modes"
 N_ZERO = "n_zero"
 #: Eigensolver used.
 SOLVER = "solver"
+#: Elastic network model ("anm" or "gnm"), spring law ("uniform", "pf", "hinsen") and cutoff in
+#: angstrom (None: springs between every pair) of a protein spectrum.
+ENM_MODEL = "enm_model"
+SPRINGS = "springs"
+CUTOFF = "cutoff"
 #: The experiment's labels in the paper's vocabulary (networks): data set, model, training
 #: (optimizer, or "Random" for an untrained net) and setting ("B=512", "-" for the baseline).
 DATASET = "dataset"
@@ -78,6 +83,9 @@ REPORT_COLUMNS = (
     N_CHAINS,
     *ENTRY_COLUMNS,
     *PLDDT_COLUMNS,
+    ENM_MODEL,
+    SPRINGS,
+    CUTOFF,
 )
 
 
@@ -112,6 +120,12 @@ class ProteinMeta(TypedDict, total=False):
         Residues it dropped.
     plddt_weights : bool
         Springs scaled by ``w_i w_j``, ``w = pLDDT / 100``.
+    enm_model : str
+        ``"anm"`` or ``"gnm"``.
+    springs : str
+        Spring law (``"uniform"``, ``"pf"``, ``"hinsen"``).
+    cutoff : float or None
+        Cutoff in angstrom (None: springs between every pair).
     """
 
     entry: str
@@ -133,6 +147,9 @@ class ProteinMeta(TypedDict, total=False):
     min_plddt: float | None
     n_low_plddt: int | None
     plddt_weights: bool
+    enm_model: str
+    springs: str
+    cutoff: float | None
 
 
 class NetworkMeta(TypedDict, total=False):

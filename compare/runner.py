@@ -18,6 +18,7 @@ The folder layout and the journal itself are :class:`compare.batchdir.BatchFolde
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -41,6 +42,7 @@ __all__ = [
     "prepare_folder",
     "record_rows",
     "resolve_jobs",
+    "row_key",
     "watch_parent",
 ]
 
@@ -178,12 +180,13 @@ def lock_settings(
     compare.errors.InputError
         The folder holds rows made with other settings.
     """
-    current = {k: v for k, v in settings.items() if k not in resumable_across}
+    # through JSON, as settings.json holds them (a tuple reads back as a list)
+    current = json.loads(json.dumps({k: v for k, v in settings.items() if k not in resumable_across}))
+    defaults = json.loads(json.dumps(defaults or {}))
     previous = folder.read_settings()
     if previous is None:
         folder.write_settings(current)
         return
-    defaults = defaults or {}
     missing = object()
     changed = sorted(
         k
@@ -205,7 +208,7 @@ class RunPlan:
     Parameters
     ----------
     keys : tuple of str
-        One key per task, in input order (the rows of the results table).
+        The rows' keys, in input order (the rows of the results table).
     todo : tuple
         Tasks without a final row, the most costly first.
     recorded : dict
@@ -228,7 +231,7 @@ def plan_runs(
     *,
     key: Callable[[Any], str],
     cost: Callable[[Any], float],
-    key_field: str = "path",
+    key_field: str | tuple[str, ...] = "path",
 ) -> RunPlan:
     """Match the tasks against the journal: which rows are final, which are to compute.
 
@@ -239,20 +242,24 @@ def plan_runs(
     folder : BatchFolder
         The output folder (its journal is read).
     key : callable
-        ``key(task)``: the value of the row's ``key_field`` that task produces.
+        ``key(task)``: the value of the row's ``key_field`` that task produces, or a tuple of
+        them for a task that gives several rows.
     cost : callable
         ``cost(task)``: its estimated cost, in any unit; larger runs first.
-    key_field : str
-        The row field that identifies a task.
+    key_field : str or tuple of str
+        The row field that identifies a row (several: the first present).
 
     Returns
     -------
     RunPlan
     """
     recorded = folder.read_journal(key=key_field)
-    keys = tuple(key(t) for t in tasks)
+    per_task = [(k,) if isinstance(k, str) else tuple(k) for k in map(key, tasks)]
+    keys = tuple(k for ks in per_task for k in ks)
     todo = [
-        t for t, k in zip(tasks, keys, strict=True) if recorded.get(k, {}).get("status") not in FINAL_STATUSES
+        t
+        for t, ks in zip(tasks, per_task, strict=True)
+        if any(recorded.get(k, {}).get("status") not in FINAL_STATUSES for k in ks)
     ]
     costs = [cost(t) for t in todo]
     order = sorted(range(len(todo)), key=lambda i: costs[i], reverse=True)  # stable among equal costs
@@ -307,12 +314,30 @@ def map_unordered(
         yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
 
 
+def row_key(row: dict, key_field: str | tuple[str, ...]) -> str:
+    """A row's key: its ``key_field``, or the first of several present (not None).
+
+    Parameters
+    ----------
+    row : dict
+    key_field : str or tuple of str
+
+    Returns
+    -------
+    str
+    """
+    for name in (key_field,) if isinstance(key_field, str) else key_field:
+        if row.get(name) is not None:
+            return str(row[name])
+    raise KeyError(f"row has none of the key fields {key_field}")
+
+
 def record_rows(
     rows: Iterable[dict],
     folder: BatchFolder,
     recorded: dict,
     *,
-    key_field: str = "path",
+    key_field: str | tuple[str, ...] = "path",
     total: int | None = None,
     progress: bool = False,
     desc: str = "batch",
@@ -329,8 +354,8 @@ def record_rows(
         Whose journal receives them (flushed and synced per row).
     recorded : dict
         Rows by key, updated in place (the caller's table of this run).
-    key_field : str
-        The row field that keys ``recorded``.
+    key_field : str or tuple of str
+        The row field that keys ``recorded`` (several: the first present).
     total : int, optional
         Expected number of rows (for the progress bar and its ETA).
     progress : bool
@@ -355,10 +380,10 @@ def record_rows(
         with folder.appending() as append:
             for row in rows:
                 append(row)
-                recorded[row[key_field]] = row
+                recorded[row_key(row, key_field)] = row
                 if row.get("status") != "done":
                     n_failed += 1
-                    log.warning("%s: %s", row.get("id", row[key_field]), row.get("error"))
+                    log.warning("%s: %s", row.get("id", row_key(row, key_field)), row.get("error"))
                 if bar is not None:
                     bar.set_postfix(done=bar.n + 1 - n_failed, failed=n_failed)
                     bar.update(1)

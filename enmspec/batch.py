@@ -21,12 +21,16 @@ from compare import meta as keys
 from compare import runner
 from compare.batchdir import SPECTRUM_COLUMN, BatchFolder, spectrum_key
 from compare.errors import InputError
+from compare.powerlaw import PowerLawFit
 from compare.runner import describe_failure
+from compare.spectrum import Spectrum
 from enmspec.confidence import drop_low_plddt
 from enmspec.eigen import torch_device
 from enmspec.errors import EnmspecError, FloppyNetworkError
+from enmspec.modes import entry_extras
 from enmspec.spectrum import AnalysisSettings, analyze_structure, entry_meta
 from enmspec.structure import load_structure, strip_suffixes
+from enmspec.study import analyze_study
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,6 +64,11 @@ COLUMNS = (
     *keys.ENTRY_COLUMNS,
     keys.PLDDT_MEAN,
     keys.N_LOW_PLDDT,
+    "model",
+    "springs",
+    "cutoff",
+    "bfactor_r",
+    "modes",
 )
 INT_COLUMNS = (
     "n_residues",
@@ -107,58 +116,111 @@ def discover_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def process_entry(path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None) -> dict:
-    """One structure file -> one result row; any failure becomes a row with its reason.
+def process_entry(
+    path: str | os.PathLike, settings: AnalysisSettings, spectra_dir: Path | None
+) -> list[dict]:
+    """One structure file -> its result rows (one per cutoff); any failure becomes a row with its reason.
 
     Parameters
     ----------
     path : str or path-like
         The structure file.
     settings : AnalysisSettings
-        How to analyse it.
+        How to analyse it; several cutoffs (a cutoff study) give one row each.
     spectra_dir : pathlib.Path, optional
         Where to write the spectrum file (named by :func:`compare.batchdir.spectrum_key`,
-        recorded in the row's ``spectrum`` column); None writes none.
+        recorded in the row's ``spectrum`` column) and, with ``settings.modes``, the modes
+        (``modes`` column: ``<key>.modes.npz``, and ``<key>.nmd`` for the ANM); None writes none.
 
     Returns
     -------
-    dict
-        The row, with the columns :data:`COLUMNS` (the entry's metadata and pLDDT columns are
-        filled for ``done`` rows, from the spectrum's meta, and for ``excluded`` ones).
-        ``status`` is ``done``, ``excluded`` (more than six zero modes, as the paper excluded
-        them) or ``failed`` (``error`` says why: the exception's message, prefixed by its type
-        unless it is an input error).
+    list of dict
+        The rows, with the columns :data:`COLUMNS` and the journal's ``key`` (:func:`row_key`).
+        ``status`` is ``done``, ``excluded`` (more zero modes than a connected network has, as
+        the paper excluded them) or ``failed`` (``error`` says why: the exception's message,
+        prefixed by its type unless it is an input error).
     """
     path = Path(path)
     started = time.perf_counter()
-    row: dict = {c: None for c in COLUMNS}
-    row.update(id=entry_name(path), path=str(path))
+    base: dict = {c: None for c in COLUMNS}
+    base.update(id=entry_name(path), path=str(path), model=settings.model, springs=settings.springs)
+    cutoffs = settings.cutoffs
+    extras: dict = {}
     try:
-        structure, spectrum, fit = analyze_structure(path, settings)
-        if spectra_dir is not None:
-            key = spectrum_key(entry_name(path), path)
-            spectrum.save(spectra_dir / key)
-            row[SPECTRUM_COLUMN] = key
+        if settings.is_study:
+            study = analyze_study(path, settings)
+            structure = study.structure
+            found = [
+                (r.cutoff, r.spectrum, f, r.error) for r, f in zip(study.results, study.fits, strict=True)
+            ]
+        else:
+            structure, spectrum, fit = analyze_structure(path, settings)
+            found = [(settings.cutoff, spectrum, fit, None)]
+        for cutoff, spectrum, _, _ in found:
+            if spectrum is not None:
+                name = _spectrum_name(path, cutoff, settings)
+                extras[cutoff] = entry_extras(structure, settings, cutoff, spectra_dir, name)
     except FloppyNetworkError as exc:
-        row.update(id=exc.entry, status="excluded", n_zero=exc.n_zero, error=str(exc))
-        row.update(_entry_columns(path, settings))
+        found = [(c, None, None, exc) for c in cutoffs]
     except Exception as exc:  # noqa: BLE001 - one entry's failure, whatever raised it, is a row
-        row.update(status="failed", error=describe_failure(exc, path))
-    else:
-        meta = spectrum.meta
-        row.update(
-            id=structure.entry_id,
-            n_residues=meta[keys.N_RESIDUES],
-            n_chains=meta[keys.N_CHAINS],
-            n_modes=meta[keys.N_MODES],
-            n_zero=meta[keys.N_ZERO],
-            solver=meta[keys.SOLVER],
-            status="done",
-            **{c: meta.get(c) for c in _META_ROW_COLUMNS},
-            **{k: v for k, v in fit.as_dict().items() if k in COLUMNS},
-        )
-    row["seconds"] = round(time.perf_counter() - started, 4)
-    return row
+        base.update(status="failed", error=describe_failure(exc, path))
+        found = [(c, None, None, None) for c in cutoffs]
+    rows = []
+    for cutoff, spectrum, fit, error in found:
+        row = dict(base, cutoff=cutoff, key=row_key(path, cutoff, settings))
+        if isinstance(error, FloppyNetworkError):
+            row.update(id=error.entry, status="excluded", n_zero=error.n_zero, error=str(error))
+            row.update(_entry_columns(path, settings))
+        elif spectrum is not None:
+            row.update(extras.get(cutoff, {}), **_done_cells(spectrum, fit, structure.entry_id))
+            if spectra_dir is not None:
+                row[SPECTRUM_COLUMN] = _spectrum_name(path, cutoff, settings)
+                spectrum.save(spectra_dir / row[SPECTRUM_COLUMN])
+        rows.append(row)
+    seconds = round(time.perf_counter() - started, 4)
+    for row in rows:
+        row["seconds"] = seconds
+    return rows
+
+
+def _spectrum_name(path: Path, cutoff: float | None, settings: AnalysisSettings) -> str:
+    """The spectrum file of a row (:func:`compare.batchdir.spectrum_key`; a study's names its cutoff)."""
+    name = f"{entry_name(path)}-{cutoff:g}A" if settings.is_study else entry_name(path)
+    return spectrum_key(name, path)
+
+
+def _done_cells(spectrum: Spectrum, fit: PowerLawFit, entry_id: str) -> dict:
+    meta = spectrum.meta
+    return dict(
+        id=entry_id,
+        n_residues=meta[keys.N_RESIDUES],
+        n_chains=meta[keys.N_CHAINS],
+        n_modes=meta[keys.N_MODES],
+        n_zero=meta[keys.N_ZERO],
+        solver=meta[keys.SOLVER],
+        status="done",
+        **{c: meta.get(c) for c in _META_ROW_COLUMNS},
+        **{k: v for k, v in fit.as_dict().items() if k in COLUMNS},
+    )
+
+
+def row_key(path: str | os.PathLike, cutoff: float | None, settings: AnalysisSettings) -> str:
+    """The journal key of a row: its path, and in a cutoff study also its cutoff.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The entry's file.
+    cutoff : float or None
+        The row's cutoff.
+    settings : AnalysisSettings
+
+    Returns
+    -------
+    str
+        ``"<path>"``, or ``"<path>#cutoff=<cutoff>"`` in a study.
+    """
+    return f"{path}#cutoff={cutoff:g}" if settings.is_study else str(path)
 
 
 def _entry_columns(path: Path, settings: AnalysisSettings) -> dict:
@@ -173,6 +235,9 @@ def _entry_columns(path: Path, settings: AnalysisSettings) -> dict:
     return {**entry_meta(structure), keys.N_LOW_PLDDT: n_low}
 
 
+#: The row field that keys the journal: ``key`` (path, and a study's cutoff), else ``path``
+#: (fetch failures, and journals written before cutoff studies).
+_KEY_FIELDS = ("key", "path")
 #: Settings that may differ between a batch and its resumption.
 _RESUMABLE_ACROSS = ("device", "max_residues")
 
@@ -327,21 +392,28 @@ def run_batch(
     runner.lock_settings(
         folder, asdict(settings), resumable_across=_RESUMABLE_ACROSS, defaults=asdict(AnalysisSettings())
     )
-    plan = runner.plan_runs(paths, folder, key=str, cost=_file_size)
+    plan = runner.plan_runs(
+        paths,
+        folder,
+        key=lambda p: tuple(row_key(p, c, settings) for c in settings.cutoffs),
+        cost=_file_size,
+        key_field=_KEY_FIELDS,
+    )
     recorded = dict(plan.recorded)
     # Fetch failures are rows of their own, recorded first and retried by a rerun's fetch.
     runner.record_rows(fetch_failures, folder, recorded)
-    rows = runner.map_unordered(
+    per_entry = runner.map_unordered(
         process_entry, plan.todo, args=(settings, folder.spectra), jobs=jobs, scheduler=scheduler
     )
     runner.record_rows(
-        rows,
+        (row for rows in per_entry for row in rows),  # a cutoff study gives a row per cutoff
         folder,
         recorded,
-        total=len(plan.todo),
+        key_field=_KEY_FIELDS,
+        total=len(plan.todo) * len(settings.cutoffs),
         progress=progress,
         desc="enmspec batch",
-        unit="entry",
+        unit="row",
         on_row=on_row,
     )
     keys = plan.keys + tuple(r["path"] for r in fetch_failures)

@@ -26,9 +26,11 @@ from enmspec.fetch import (
     read_ids,
     select,
 )
-from enmspec.hessian import DEFAULT_CUTOFF, DEFAULT_GAMMA
+from enmspec.hessian import DEFAULT_GAMMA, MODELS, SPRING_LAWS
+from enmspec.modes import entry_extras
 from enmspec.spectrum import PAPER_FRACTION, AnalysisSettings, analyze_structure
 from enmspec.structure import example_structures
+from enmspec.study import analyze_study, parse_cutoffs
 
 #: Failure reasons ``enmspec fetch`` prints; the rest are in the failures file.
 MAX_REASONS_SHOWN = 20
@@ -44,7 +46,31 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         metavar="F",
         help=f"keep floor(F * n_modes) of them (default {PAPER_FRACTION}, the paper's rule)",
     )
-    p.add_argument("--cutoff", type=float, default=DEFAULT_CUTOFF, help="spring cutoff in angstrom (9)")
+    p.add_argument(
+        "--cutoff",
+        default="auto",
+        help="spring cutoff in angstrom: auto (9 ANM, 7.3 GNM, none for pf/hinsen), none (every pair), "
+        "a list 7,9,12 or a range 7:15:0.5 (a cutoff study: one row per cutoff)",
+    )
+    p.add_argument("--model", choices=MODELS, default="anm", help="elastic network model (anm)")
+    p.add_argument(
+        "--springs",
+        choices=SPRING_LAWS,
+        default="uniform",
+        help="spring law: uniform (equal springs), pf (1/r^2, every pair), hinsen (Hinsen's C-alpha)",
+    )
+    p.add_argument(
+        "--modes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="save the N softest nonzero modes beside the spectrum (.modes.npz, and .nmd for NMWiz with ANM)",
+    )
+    p.add_argument(
+        "--bfactors",
+        action="store_true",
+        help="correlate each entry's mean-square fluctuations with its B-factors (bfactor_r)",
+    )
     p.add_argument("--gamma", type=float, default=DEFAULT_GAMMA, help="spring constant (1)")
     p.add_argument("--alpha", type=float, default=0.05, help="KS significance: 0.2, 0.15, 0.1, 0.05, 0.01")
     p.add_argument("--chains", help="author chain ids to keep, e.g. AB (default: all)")
@@ -171,9 +197,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cutoff_option(text: str) -> float | str | tuple | None:
+    """``--cutoff``: ``auto``, ``none``, a number, a list or a range (see :func:`enmspec.parse_cutoffs`).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    float, "auto", None or tuple of float
+    """
+    word = text.strip().lower()
+    if word == "auto":
+        return "auto"
+    if word == "none":
+        return None
+    try:
+        return parse_cutoffs(text)
+    except ValueError as exc:
+        raise InputError(f"--cutoff {exc}") from None
+
+
 def _settings(args: argparse.Namespace) -> AnalysisSettings:
     return AnalysisSettings(
-        cutoff=args.cutoff,
+        cutoff=cutoff_option(args.cutoff),
+        model=args.model,
+        springs=args.springs,
+        modes=args.modes,
+        bfactors=args.bfactors,
         gamma=args.gamma,
         top=args.top,
         fraction=args.fraction,
@@ -262,32 +314,69 @@ def check_output_file(path: str | None, option: str) -> None:
         raise InputError(f"{option} {path}: no such folder {parent}")
 
 
+def _study_save_name(save: str, cutoff: float | None, study: bool) -> Path:
+    """``--save x.spectrum.npz`` -> ``x-9A.spectrum.npz`` for each cutoff of a study."""
+    target = Path(save)
+    if not study:
+        return target
+    stem = target.name.removesuffix(".spectrum.npz").removesuffix(".npz")
+    return target.with_name(f"{stem}-{cutoff:g}A.spectrum.npz")
+
+
 def _spectrum(args: argparse.Namespace) -> int:
     settings = _settings(args)
     check_output_file(args.plot, "--plot")
     check_output_file(args.save, "--save")
-    structure, spectrum, fit = analyze_structure(args.path, settings)
-    if args.save:
-        spectrum.save(args.save)
+    if settings.modes and not args.save:
+        raise InputError("--modes N writes the modes beside the spectrum: give --save FILE.spectrum.npz too")
+    if settings.is_study:
+        analysis = analyze_study(args.path, settings)
+        structure = analysis.structure
+        found = [
+            (r.cutoff, r.spectrum, f, r.error) for r, f in zip(analysis.results, analysis.fits, strict=True)
+        ]
+    else:
+        structure, spectrum, fit = analyze_structure(args.path, settings)
+        found = [(settings.cutoff, spectrum, fit, None)]
     if args.plot:
         from compare.report.plots import rank_size, save_figure
 
-        save_figure(rank_size(spectrum, fit), args.plot)
-    if args.json:
-        record = {
-            "id": structure.entry_id,
-            "n_residues": spectrum.meta["n_residues"],
-            "n_modes": spectrum.meta["n_modes"],
-            **fit.as_dict(),
-            "n_zero": spectrum.meta["n_zero"],
-            "cutoff": settings.cutoff,
-            "solver": spectrum.meta["solver"],
-            **{k: spectrum.meta.get(k) for k in ("structure_type", "plddt_mean", "n_low_plddt")},
-        }
-        print(json.dumps(record))
-    else:
-        print(format_row(TABLE_HEADER))
-        print(format_row(row_cells(structure.entry_id, len(structure), spectrum.meta["n_modes"], fit)))
+        _, spectrum, fit, _ = next((f for f in found if f[1] is not None), found[0])
+        if spectrum is not None:
+            save_figure(rank_size(spectrum, fit), args.plot)
+    if not args.json:
+        print(("cutoff  " if settings.is_study else "") + format_row(TABLE_HEADER))
+    for cutoff, spectrum, fit, error in found:
+        if spectrum is None:
+            print(f"{structure.entry_id} at {cutoff:g} A: excluded: {error}", file=sys.stderr)
+            continue
+        extras = {}
+        if args.save:
+            target = _study_save_name(args.save, cutoff, settings.is_study)
+            spectrum.save(target)
+            extras = entry_extras(structure, settings, cutoff, target.parent, target.name)
+        elif settings.bfactors:
+            extras = entry_extras(structure, settings, cutoff, None, "")
+        if args.json:
+            record = {
+                "id": structure.entry_id,
+                "n_residues": spectrum.meta["n_residues"],
+                "n_modes": spectrum.meta["n_modes"],
+                **fit.as_dict(),
+                "n_zero": spectrum.meta["n_zero"],
+                "model": settings.model,
+                "springs": settings.springs,
+                "cutoff": cutoff,
+                "solver": spectrum.meta["solver"],
+                **{k: spectrum.meta.get(k) for k in ("structure_type", "plddt_mean", "n_low_plddt")},
+                **extras,
+            }
+            print(json.dumps(record))
+            continue
+        line = format_row(row_cells(structure.entry_id, len(structure), spectrum.meta["n_modes"], fit))
+        prefix = f"{cutoff:>6g}  " if settings.is_study else ""
+        suffix = f"  r(B) = {extras['bfactor_r']:.3f}" if extras.get("bfactor_r") is not None else ""
+        print(prefix + line + suffix)
     return EXIT_OK
 
 

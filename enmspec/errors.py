@@ -27,7 +27,7 @@ class StructureError(EnmspecError):
 
 
 class FloppyNetworkError(EnmspecError):
-    """The elastic network has more than the six rigid-body zero modes.
+    """The elastic network has more zero modes than a connected one (six for an ANM, one for a GNM).
 
     Parameters
     ----------
@@ -38,21 +38,26 @@ class FloppyNetworkError(EnmspecError):
     cutoff : float
         Spring cutoff in angstrom.
     isolated : int
-        Residues without any contact within the cutoff (each adds three zero modes).
+        Residues without any contact within the cutoff (each adds three zero modes, one in a GNM).
+    expected : int
+        Zero modes of a connected network: 6 (ANM) or 1 (GNM).
     """
 
-    def __init__(self, entry: str, n_zero: int, cutoff: float, isolated: int = 0) -> None:
+    def __init__(
+        self, entry: str, n_zero: int, cutoff: float | None, isolated: int = 0, expected: int = 6
+    ) -> None:
         self.entry = entry
         self.n_zero = int(n_zero)
-        self.cutoff = float(cutoff)
+        self.cutoff = None if cutoff is None else float(cutoff)
         self.isolated = int(isolated)
-        super().__init__(self.describe(entry, n_zero, cutoff, isolated))
+        self.expected = int(expected)
+        super().__init__(self.describe(entry, n_zero, cutoff, isolated, expected))
 
     def __reduce__(self):  # keep the attributes when a worker process sends the error back
-        return (type(self), (self.entry, self.n_zero, self.cutoff, self.isolated))
+        return (type(self), (self.entry, self.n_zero, self.cutoff, self.isolated, self.expected))
 
     @staticmethod
-    def describe(entry: str, n_zero: int, cutoff: float, isolated: int = 0) -> str:
+    def describe(entry: str, n_zero: int, cutoff: float | None, isolated: int = 0, expected: int = 6) -> str:
         """The one-line message for a network with ``n_zero`` zero modes.
 
         Parameters
@@ -61,10 +66,12 @@ class FloppyNetworkError(EnmspecError):
             The structure's id.
         n_zero : int
             Number of zero modes found.
-        cutoff : float
-            Spring cutoff in angstrom.
+        cutoff : float or None
+            Spring cutoff in angstrom (None: springs between every pair).
         isolated : int
             Residues without any contact within the cutoff.
+        expected : int
+            Zero modes of a connected network (6 ANM, 1 GNM).
 
         Returns
         -------
@@ -73,12 +80,13 @@ class FloppyNetworkError(EnmspecError):
         if isolated:
             return (
                 f"{entry}: {isolated} residue(s) have no contact within the cutoff of {cutoff:g} A "
-                f"({n_zero} zero modes, 6 expected): the elastic network is disconnected; pass "
+                f"({n_zero} zero modes, {expected} expected): the elastic network is disconnected; pass "
                 f"allow_floppy=True (--keep-disconnected) to fit the nonzero modes anyway"
             )
+        where = "without cutoff" if cutoff is None else f"at cutoff {cutoff:g} A"
         return (
-            f"{entry}: the elastic network at cutoff {cutoff:g} A has {n_zero} zero modes "
-            f"(6 expected): floppy or disconnected parts; pass allow_floppy=True "
+            f"{entry}: the elastic network {where} has {n_zero} zero modes "
+            f"({expected} expected): floppy or disconnected parts; pass allow_floppy=True "
             f"(--keep-disconnected) to fit the nonzero modes anyway"
         )
 

@@ -1,4 +1,10 @@
-"""The Anisotropic Network Model Hessian, vectorised."""
+"""Elastic network matrices, vectorised: the ANM Hessian (3N x 3N) and the GNM Kirchhoff matrix (N x N).
+
+Both are built from one list of node pairs and one spring constant per pair
+(:mod:`enmspec.springs`: equal springs within a cutoff, the parameter-free ``1/r^2`` law, or
+Hinsen's C-alpha force field), so every model and spring law shares the same pair search and
+assembly.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,38 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-DEFAULT_CUTOFF = 9.0
-DEFAULT_GAMMA = 1.0
+from enmspec.springs import (
+    ANM_CUTOFF,
+    DEFAULT_GAMMA,
+    GNM_CUTOFF,
+    SPRING_LAWS,
+    UNIFORM,
+    default_cutoff,
+    spring_constants,
+)
+
+#: The paper's ANM cutoff (angstrom).
+DEFAULT_CUTOFF = ANM_CUTOFF
+#: The two network models: anisotropic (3 coordinates a node) and Gaussian (1 a node).
+MODELS = ("anm", "gnm")
+#: Zero modes of a connected network: three translations and three rotations (ANM); the
+#: uniform translation (GNM).
+RIGID_BODY_MODES = {"anm": 6, "gnm": 1}
+
+__all__ = [
+    "DEFAULT_CUTOFF",
+    "DEFAULT_GAMMA",
+    "GNM_CUTOFF",
+    "MODELS",
+    "RIGID_BODY_MODES",
+    "SPRING_LAWS",
+    "all_pairs",
+    "anm_hessian",
+    "contact_pairs",
+    "default_cutoff",
+    "gnm_kirchhoff",
+    "network_matrix",
+]
 
 
 def _check_coords(coords: np.ndarray) -> np.ndarray:
@@ -58,57 +94,62 @@ def contact_pairs(coords: np.ndarray, *, cutoff: float = DEFAULT_CUTOFF) -> tupl
     return pairs[order], dist2[order]
 
 
-def anm_hessian(
-    coords: np.ndarray,
-    *,
-    cutoff: float = DEFAULT_CUTOFF,
-    gamma: float = DEFAULT_GAMMA,
-    weights: np.ndarray | None = None,
-) -> sp.csr_matrix:
-    """ANM Hessian of a set of nodes joined by equal springs within ``cutoff``.
-
-    Off-diagonal block ``H_ij = -gamma / s_ij^2 * d_ij d_ij^T`` (``d_ij = r_j - r_i``)
-    for ``s_ij <= cutoff``; diagonal block ``H_ii = -sum_{j != i} H_ij``.
+def all_pairs(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of nodes ``i < j`` (the springs of a model without cutoff).
 
     Parameters
     ----------
     coords : ndarray, shape (n, 3), float64
-        Node positions in angstrom (C-alpha atoms).
-    cutoff : float
-        Spring cutoff in angstrom.
-    gamma : float
-        Spring constant (> 0).
-    weights : ndarray, shape (n,), float64, optional
-        Per-node weights ``w_i > 0``: the spring between ``i`` and ``j`` is then
-        ``gamma * w_i * w_j`` (with ``w = pLDDT / 100`` this is the confidence-weighted network
-        of :func:`enmspec.confidence.plddt_weights`). Default: all springs ``gamma``.
+
+    Returns
+    -------
+    pairs : ndarray, shape (n (n - 1) / 2, 2), int64
+        ``i < j``, sorted by ``i`` then ``j``.
+    dist2 : ndarray, shape (n (n - 1) / 2,), float64
+        Squared distances.
+    """
+    xyz = _check_coords(coords)
+    i, j = np.triu_indices(xyz.shape[0], k=1)
+    d = xyz[j] - xyz[i]
+    return np.stack([i, j], axis=1).astype(np.int64), np.einsum("ij,ij->i", d, d)
+
+
+def _network_pairs(xyz: np.ndarray, cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
+    pairs, dist2 = all_pairs(xyz) if cutoff is None else contact_pairs(xyz, cutoff=cutoff)
+    if np.any(dist2 == 0):
+        p = pairs[np.flatnonzero(dist2 == 0)[0]]
+        raise ValueError(f"coords: nodes {p[0]} and {p[1]} coincide (distance 0)")
+    return pairs, dist2
+
+
+def _check_gamma(gamma: float) -> None:
+    if isinstance(gamma, bool) or not (isinstance(gamma, (int, float, np.floating)) and gamma > 0):
+        raise ValueError(f"gamma must be a positive number, got {gamma!r}")
+
+
+def anm_from_pairs(xyz: np.ndarray, pairs: np.ndarray, dist2: np.ndarray, k: np.ndarray) -> sp.csr_matrix:
+    """ANM Hessian of springs ``k`` between ``pairs``: ``H_ij = -k_ij d_ij d_ij^T / s_ij^2``.
+
+    Parameters
+    ----------
+    xyz : ndarray, shape (n, 3), float64
+        Node positions.
+    pairs : ndarray, shape (p, 2), int64
+        ``i < j``, no duplicates.
+    dist2 : ndarray, shape (p,), float64
+        Squared distances of the pairs (> 0).
+    k : ndarray, shape (p,), float64
+        Spring constants.
 
     Returns
     -------
     scipy.sparse.csr_matrix, shape (3n, 3n), float64
-        Symmetric, rows summing to zero; node ``i`` occupies rows ``3i:3i+3``.
-
-    Examples
-    --------
-    >>> H = anm_hessian([[0.0, 0.0, 0.0], [3.8, 0.0, 0.0]])
-    >>> H.toarray()[0, :4]
-    array([ 1.,  0.,  0., -1.])
+        Symmetric, rows summing to zero.
     """
-    xyz = _check_coords(coords)
-    if not (isinstance(gamma, (int, float, np.floating)) and gamma > 0):
-        raise ValueError(f"gamma must be a positive number, got {gamma!r}")
     n = xyz.shape[0]
-    pairs, dist2 = contact_pairs(xyz, cutoff=cutoff)
-    if np.any(dist2 == 0):
-        p = pairs[np.flatnonzero(dist2 == 0)[0]]
-        raise ValueError(f"coords: nodes {p[0]} and {p[1]} coincide (distance 0)")
     i, j = pairs[:, 0], pairs[:, 1]
     d = xyz[j] - xyz[i]
-    springs = gamma / dist2
-    if weights is not None:
-        w = _node_weights(weights, n)
-        springs = springs * (w[i] * w[j])
-    blocks = -springs[:, None, None] * (d[:, :, None] * d[:, None, :])  # (p, 3, 3), symmetric
+    blocks = -(k / dist2)[:, None, None] * (d[:, :, None] * d[:, None, :])  # (p, 3, 3), symmetric
 
     # Diagonal blocks: minus the sum of the node's off-diagonal blocks. Each block d d^T is
     # symmetric and every element is summed in the same order, so H is exactly symmetric.
@@ -125,3 +166,160 @@ def anm_hessian(
     hessian = hessian.tocsr()
     hessian.eliminate_zeros()
     return hessian
+
+
+def gnm_from_pairs(n: int, pairs: np.ndarray, k: np.ndarray) -> sp.csr_matrix:
+    """Kirchhoff matrix of springs ``k`` between ``pairs``: ``G_ij = -k_ij``, ``G_ii = sum_j k_ij``.
+
+    Parameters
+    ----------
+    n : int
+        Nodes.
+    pairs : ndarray, shape (p, 2), int64
+        ``i < j``, no duplicates.
+    k : ndarray, shape (p,), float64
+        Spring constants.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n, n), float64
+        Symmetric, rows summing to zero.
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    degree = np.zeros(n)
+    np.add.at(degree, i, k)
+    np.add.at(degree, j, k)
+    rows = np.concatenate([i, j, np.arange(n)])
+    cols = np.concatenate([j, i, np.arange(n)])
+    data = np.concatenate([-k, -k, degree])
+    kirchhoff = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+    kirchhoff.eliminate_zeros()
+    return kirchhoff
+
+
+def network_matrix(
+    coords: np.ndarray,
+    *,
+    model: str = "anm",
+    springs: str = UNIFORM,
+    cutoff: float | None = DEFAULT_CUTOFF,
+    gamma: float = DEFAULT_GAMMA,
+    weights: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """The ANM Hessian or GNM Kirchhoff matrix of ``coords`` under a spring law.
+
+    Parameters
+    ----------
+    coords : ndarray, shape (n, 3), float64
+        Node positions in angstrom (C-alpha atoms).
+    model : {"anm", "gnm"}
+        Anisotropic (3n x 3n Hessian) or Gaussian (n x n Kirchhoff matrix) network.
+    springs : {"uniform", "pf", "hinsen"}
+        Spring law (:func:`enmspec.springs.spring_constants`).
+    cutoff : float or None
+        Springs only between nodes within ``cutoff`` angstrom (inclusive); None joins every pair
+        (the parameter-free and Hinsen laws' own setting).
+    gamma : float
+        Scale of every spring constant (> 0).
+    weights : ndarray, shape (n,), float64, optional
+        Per-node weights ``w_i > 0``: the spring between ``i`` and ``j`` is then multiplied by
+        ``w_i * w_j`` (with ``w = pLDDT / 100`` this is the confidence-weighted network of
+        :func:`enmspec.confidence.plddt_weights`). Default: none.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (3n, 3n) or (n, n), float64
+        Symmetric, rows summing to zero.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    xyz = _check_coords(coords)
+    _check_gamma(gamma)
+    pairs, dist2 = _network_pairs(xyz, cutoff)
+    k = spring_constants(dist2, springs=springs, gamma=gamma)
+    if weights is not None:
+        w = _node_weights(weights, xyz.shape[0])
+        k = k * (w[pairs[:, 0]] * w[pairs[:, 1]])
+    if model == "gnm":
+        return gnm_from_pairs(xyz.shape[0], pairs, k)
+    return anm_from_pairs(xyz, pairs, dist2, k)
+
+
+def anm_hessian(
+    coords: np.ndarray,
+    *,
+    cutoff: float | None = DEFAULT_CUTOFF,
+    gamma: float = DEFAULT_GAMMA,
+    springs: str = UNIFORM,
+    weights: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """ANM Hessian of a set of nodes joined by springs within ``cutoff``.
+
+    Off-diagonal block ``H_ij = -k_ij / s_ij^2 * d_ij d_ij^T`` (``d_ij = r_j - r_i``)
+    for ``s_ij <= cutoff``, with ``k_ij = gamma`` for equal springs; diagonal block
+    ``H_ii = -sum_{j != i} H_ij``.
+
+    Parameters
+    ----------
+    coords : ndarray, shape (n, 3), float64
+        Node positions in angstrom (C-alpha atoms).
+    cutoff : float or None
+        Spring cutoff in angstrom; None: every pair.
+    gamma : float
+        Spring constant (> 0), the scale of the spring law.
+    springs : {"uniform", "pf", "hinsen"}
+        Spring law (:func:`enmspec.springs.spring_constants`).
+    weights : ndarray, shape (n,), float64, optional
+        Per-node weights: springs times ``w_i * w_j`` (see :func:`network_matrix`).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (3n, 3n), float64
+        Symmetric, rows summing to zero; node ``i`` occupies rows ``3i:3i+3``.
+
+    Examples
+    --------
+    >>> H = anm_hessian([[0.0, 0.0, 0.0], [3.8, 0.0, 0.0]])
+    >>> H.toarray()[0, :4]
+    array([ 1.,  0.,  0., -1.])
+    """
+    return network_matrix(coords, model="anm", springs=springs, cutoff=cutoff, gamma=gamma, weights=weights)
+
+
+def gnm_kirchhoff(
+    coords: np.ndarray,
+    *,
+    cutoff: float | None = GNM_CUTOFF,
+    gamma: float = DEFAULT_GAMMA,
+    springs: str = UNIFORM,
+    weights: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """GNM Kirchhoff (connectivity) matrix: ``G_ij = -k_ij`` within ``cutoff``, ``G_ii = sum_j k_ij``.
+
+    Parameters
+    ----------
+    coords : ndarray, shape (n, 3), float64
+        Node positions in angstrom (C-alpha atoms).
+    cutoff : float or None
+        Spring cutoff in angstrom (inclusive), default :data:`GNM_CUTOFF` (7.3 A); None: every
+        pair (the setting of the distance-dependent laws).
+    gamma : float
+        Spring constant (> 0).
+    springs : {"uniform", "pf", "hinsen"}
+        Spring law.
+    weights : ndarray, shape (n,), float64, optional
+        Per-node weights: springs times ``w_i * w_j`` (see :func:`network_matrix`).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n, n), float64
+        Symmetric, rows summing to zero; one zero eigenvalue per connected component.
+
+    Examples
+    --------
+    >>> gnm_kirchhoff([[0.0, 0.0, 0.0], [3.8, 0.0, 0.0], [20.0, 0.0, 0.0]]).toarray()
+    array([[ 1., -1.,  0.],
+           [-1.,  1.,  0.],
+           [ 0.,  0.,  0.]])
+    """
+    return network_matrix(coords, model="gnm", springs=springs, cutoff=cutoff, gamma=gamma, weights=weights)

@@ -56,3 +56,13 @@ def dense_from_blocks(golden: dict[str, np.ndarray]) -> np.ndarray:
 def eigenvalues(entry: str) -> np.ndarray:
     """numpy.linalg.eigvalsh of ProDy's 9 A ANM Hessian of a shipped example, ascending."""
     return golden_npz(f"prody_anm_9A_eigvals_{entry.lower()}.npz")["eigvals"]
+
+
+def kirchhoff_golden(entry: str) -> np.ndarray:
+    """ProDy's 7.3 A, gamma 1 GNM Kirchhoff matrix of a shipped example (1PWC, 3HSY), dense."""
+    golden = golden_npz(f"prody_gnm_7.3A_kirchhoff_{entry.lower()}.npz")
+    n = int(golden["n"])
+    k = np.zeros((n, n))
+    k[golden["j"], golden["i"]] = golden["values"]
+    k[golden["i"], golden["j"]] = golden["values"]
+    return k

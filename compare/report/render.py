@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compare.report.groups import GROUP_DISPLAY, GROUP_PREFIX
+from compare.report.models import MODEL_DISPLAY, model_sections
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -333,8 +334,8 @@ def format_table(
         specs = [(s[0].format(by=by), *s[1:]) for s in specs]
         records = table.to_dict("records")
         numeric = tuple(s[1] not in ("text", "yn") for s in specs)
-    elif name in _DISPLAY:
-        caption, specs = _DISPLAY[name]
+    elif name in _DISPLAY or name in MODEL_DISPLAY:
+        caption, specs = _DISPLAY.get(name) or MODEL_DISPLAY[name]
         p_column = ("bootstrap p (fixed-K null)", "g3", "p_value")  # the report's K rules fix x_min
         specs = [p_column if s == "p" else s for s in specs if bootstrap or s != "p"]
         records = _comparison_long(table) if name == "paper_comparison" else table.to_dict("records")
@@ -438,6 +439,7 @@ def report_sections(
             figures=shown("s_histogram", "ratio_histogram"),
         )
     )
+    sections += model_sections(tables, shown, format_table, Section)
     sections += _comparison_sections(tables, shown)
     sections += _group_sections(tables)
     return sections

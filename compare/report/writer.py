@@ -30,6 +30,7 @@ from compare.report.groups import (
     group_table_name,
     predicted_beside_experimental,
 )
+from compare.report.models import cutoff_curve_table, model_figures, model_table
 from compare.report.reference import paper_comparison
 from compare.report.render import render_html, render_markdown, report_sections
 from compare.report.tables import (
@@ -56,10 +57,11 @@ __all__ = ["ReportSettings", "collect_inputs", "fit_many", "write_report"]
 TABLE_NAMES = (
     "settings", "fits", "networks", "proteins", "protein_size_bins", "proteins_vs_networks",
     "paper_comparison", "eigengaps", "likelihood_ratios", "not_analysed", "predicted_vs_experimental",
+    "models", "cutoff_curve",
 )  # fmt: skip
 FIGURE_NAMES = (
     "rank_size", "eigengaps", "s_histogram", "ratio_histogram", "s_versus_size",
-    "s_versus_top_eigenvalue", "s_versus_trace",
+    "s_versus_top_eigenvalue", "s_versus_trace", "cutoff_curves",
 )  # fmt: skip
 #: Relative tolerance of the check of a batch's stored row against our refit.
 STORED_ROW_RTOL = 1e-9
@@ -570,6 +572,10 @@ def _report_tables(
     if len(proteins):
         tables["proteins"] = proteins.reset_index(drop=True)
         tables["protein_size_bins"] = size_summary(fits, reference)
+        tables["models"] = model_table(fits)
+        curve = cutoff_curve_table(fits)
+        if len(curve):
+            tables["cutoff_curve"] = curve
     tables["proteins_vs_networks"] = kind_comparison(fits)
     comparison = paper_comparison(spectra, reference) if reference is not None else []
     if len(comparison):
@@ -613,7 +619,7 @@ def _write_figures(
         alpha=settings.alpha,
         overlay=settings.overlay,
         gap_span=settings.gap_span,
-    ):
+    ) + model_figures(fits):
         png = figure_bytes(fig, "png")
         (out / "figures" / f"{name}.png").write_bytes(png)
         (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))

@@ -369,6 +369,141 @@ def write_distribution_compare() -> None:
     )
 
 
+# --------------------------------------------------------------------------- ProDy: other models
+
+GNM_CUTOFFS = (7.3, 9.0)
+# Springs between every pair: a cutoff longer than any shipped protein (ProDy's KD-tree search).
+EVERY_PAIR = 1000.0
+
+
+def pf_gamma(dist2, i, j):
+    """Yang, Song and Jernigan's (2009) parameter-free spring: k = 1 / r^2."""
+    return 1.0 / dist2
+
+
+def hinsen_gamma(dist2, i, j):
+    """Hinsen et al. (2000) C-alpha force field as bio3d's ff.calpha writes it (kJ/mol/A^2, r in A).
+
+    Written here from the paper's constants (k = 8.6e5 nm^-3 r - 2.39e5 nm^-2 below 4 A,
+    128 nm^4 r^-6 beyond, kJ/mol), converted to angstrom, with bio3d's floor rmin = 2.9 A.
+    """
+    r = max(math.sqrt(dist2), 2.9)
+    if r < 4.0:
+        return 8.6e5 * (r / 10.0) / 100.0 - 2.39e5 / 100.0
+    return 128.0 * (r / 10.0) ** -6 / 100.0
+
+
+def prody_kirchhoff(coords: np.ndarray, cutoff: float, gamma) -> np.ndarray:
+    gnm = prody.GNM()
+    # kdtree=False: ProDy's KD-tree hands the spring function distances of single precision
+    # (relative error ~1e-7, seen on every shipped entry with k = 1/r^2); its pair loop is exact.
+    gnm.buildKirchhoff(coords, cutoff=cutoff, gamma=gamma, kdtree=False)
+    k = gnm.getKirchhoff()
+    assert np.array_equal(k, k.T), "ProDy's Kirchhoff matrix is exactly symmetric"
+    return k
+
+
+def write_gnm(coords: dict[str, np.ndarray]) -> None:
+    arrays = {}
+    for entry, xyz in coords.items():
+        for cutoff in GNM_CUTOFFS:
+            arrays[f"{entry}_{cutoff:g}A"] = np.linalg.eigvalsh(prody_kirchhoff(xyz, cutoff, 1.0))
+        arrays[f"{entry}_pf"] = np.linalg.eigvalsh(prody_kirchhoff(xyz, EVERY_PAIR, pf_gamma))
+    save_npz(
+        "prody_gnm_eigvals.npz",
+        **arrays,
+        provenance=np.array(
+            f"{VERSIONS}: numpy.linalg.eigvalsh(gnm.getKirchhoff()) after gnm = prody.GNM(); "
+            "gnm.buildKirchhoff(coords, cutoff=C, gamma=1, kdtree=False) with C = 7.3 and 9 "
+            "(keys <id>_7.3A, <id>_9A), "
+            f"and cutoff={EVERY_PAIR:g}, gamma=pf_gamma (k = 1/r^2, every pair; key <id>_pf), on the coords "
+            "of prody_calpha_<id>.npz"
+        ),
+    )
+    for entry in ("1PWC", "3HSY"):
+        k = prody_kirchhoff(coords[entry], 7.3, 1.0)
+        i, j = np.nonzero(np.triu(k))
+        save_npz(
+            f"prody_gnm_7.3A_kirchhoff_{entry.lower()}.npz",
+            i=i.astype(np.int32),
+            j=j.astype(np.int32),
+            values=k[i, j],
+            n=np.int64(len(k)),
+            provenance=np.array(
+                f"{VERSIONS}: the nonzero upper triangle (i <= j) of gnm.getKirchhoff() after "
+                f"gnm.buildKirchhoff(coords, cutoff=7.3, gamma=1, kdtree=False) on the coords of "
+                f"prody_calpha_{entry.lower()}.npz"
+            ),
+        )
+
+
+def write_spring_laws(coords: dict[str, np.ndarray]) -> None:
+    for law, gamma in (("pf", pf_gamma), ("hinsen", hinsen_gamma)):
+        arrays = {e: np.linalg.eigvalsh(prody_hessian(xyz, EVERY_PAIR, gamma)) for e, xyz in coords.items()}
+        save_npz(
+            f"prody_anm_{law}_eigvals.npz",
+            **arrays,
+            provenance=np.array(
+                f"{VERSIONS}: numpy.linalg.eigvalsh(anm.getHessian()) after anm.buildHessian(coords, "
+                f"cutoff={EVERY_PAIR:g}, gamma={gamma.__name__}) (every pair; the spring function is in "
+                "make_golden.py), keyed by example id, on the coords of prody_calpha_<id>.npz"
+            ),
+        )
+    k = prody_hessian(coords["1PWC"], EVERY_PAIR, hinsen_gamma)
+    save_npz(
+        "prody_anm_hinsen_hessian_diagonal_blocks_1pwc.npz",
+        blocks=np.stack([k[3 * i : 3 * i + 3, 3 * i : 3 * i + 3] for i in range(len(k) // 3)]),
+        offdiag=k[:3, 3:],
+        provenance=np.array(
+            f"{VERSIONS}: anm.buildHessian(coords, cutoff={EVERY_PAIR:g}, gamma=hinsen_gamma) on "
+            "prody_calpha_1pwc.npz: every 3x3 diagonal block, and rows 0-2 of the off-diagonal part"
+        ),
+    )
+
+
+def write_fluctuations(coords: dict[str, np.ndarray]) -> None:
+    arrays = {}
+    for entry, xyz in coords.items():
+        for name, model, cutoff in (("anm_9A", prody.ANM, 9.0), ("gnm_7.3A", prody.GNM, 7.3)):
+            nma = model()
+            if model is prody.ANM:
+                nma.buildHessian(xyz, cutoff=cutoff, gamma=1.0)
+            else:
+                nma.buildKirchhoff(xyz, cutoff=cutoff, gamma=1.0)
+            nma.calcModes(n_modes=None)
+            arrays[f"{entry}_{name}_all"] = prody.calcSqFlucts(nma)
+            nma.calcModes(n_modes=20)
+            arrays[f"{entry}_{name}_20"] = prody.calcSqFlucts(nma)
+            if entry == "1PWC":
+                arrays[f"{entry}_{name}_eigvecs10"] = nma.getEigvecs()[:, :10]
+                arrays[f"{entry}_{name}_eigvals10"] = nma.getEigvals()[:10]
+    save_npz(
+        "prody_sqflucts.npz",
+        **arrays,
+        provenance=np.array(
+            f"{VERSIONS}: prody.calcSqFlucts(nma) after nma.buildHessian(coords, cutoff=9, gamma=1) "
+            "(ANM, keys "
+            "<id>_anm_9A_*) or nma.buildKirchhoff(coords, cutoff=7.3, gamma=1) (GNM, <id>_gnm_7.3A_*) and "
+            "nma.calcModes(n_modes=None) (every nonzero mode, *_all) or calcModes(n_modes=20) (*_20); "
+            "1PWC also: the 10 softest nonzero eigenvectors and eigenvalues (*_eigvecs10, *_eigvals10); "
+            "on the coords of prody_calpha_<id>.npz"
+        ),
+    )
+
+
+def write_nmd() -> None:
+    atoms = calpha("1PWC")
+    anm = prody.ANM("1PWC")
+    anm.buildHessian(atoms, cutoff=9.0, gamma=1.0)
+    anm.calcModes(n_modes=3)
+    path = prody.writeNMD(str(OUT / "prody_anm_9A_modes3_1pwc.nmd"), anm, atoms)
+    # the first line names the absolute path of the file; keep only its name
+    lines = Path(path).read_text().splitlines()
+    lines[0] = "nmwiz_load prody_anm_9A_modes3_1pwc.nmd"
+    Path(path).write_text("\n".join(lines) + "\n")
+    report(Path(path))
+
+
 def main() -> int:
     prody.confProDy(verbosity="none")
     OUT.mkdir(exist_ok=True)
@@ -380,6 +515,10 @@ def main() -> int:
     write_sample_fits()
     write_loglikelihood_ratios()
     write_distribution_compare()
+    write_gnm(coords)
+    write_spring_laws(coords)
+    write_fluctuations(coords)
+    write_nmd()
     return 0
 
 
