@@ -194,8 +194,8 @@ def test_batch_row_and_spectrum_meta_carry_the_metadata(tmp_path):
     from enmspec.batch import COLUMNS, process_entry
     from enmspec.spectrum import AnalysisSettings
 
-    row = process_entry(example_structures()["1PWC"], AnalysisSettings(), tmp_path)
-    assert row["status"] == "done" and set(row) == set(COLUMNS)
+    (row,) = process_entry(example_structures()["1PWC"], AnalysisSettings(), tmp_path)
+    assert row["status"] == "done" and set(row) == {*COLUMNS, "key"}
     assert (row["method"], row["resolution"], row["organism"], row["release_date"]) == EXAMPLES["1PWC"][:4]
     assert (row["n_entities"], row["n_chains_file"], row["uniprot"], row["structure_type"]) == (
         1,
@@ -214,7 +214,7 @@ def test_an_excluded_row_still_carries_the_metadata():
     from enmspec.batch import process_entry
     from enmspec.spectrum import AnalysisSettings
 
-    row = process_entry(AFDB_FILE, AnalysisSettings(min_plddt=95.0), None)  # too few residues left
+    (row,) = process_entry(AFDB_FILE, AnalysisSettings(min_plddt=95.0), None)  # too few residues left
     assert row["status"] == "excluded" and row["n_zero"] > 6
     plddt = load_structure(AFDB_FILE).plddt
     assert row["n_low_plddt"] == int(np.sum(plddt < 95))
