@@ -145,9 +145,7 @@ def cutoff_study(
         allow_floppy=allow_floppy,
         seed=seed,
     )
-    coords, label, n_chains, _, wanted = _prepare(
-        structure_or_coords, spec, name, max_residues, values[-1]
-    )
+    coords, label, n_chains, _, wanted = _prepare(structure_or_coords, spec, name, max_residues, values[-1])
     pairs, dist2 = contact_pairs(coords, cutoff=values[-1])
     if np.any(dist2 == 0):
         p = pairs[np.flatnonzero(dist2 == 0)[0]]
