@@ -154,10 +154,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="two small entries")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=("gnm", "pairs", "study", "flucts"), help="one measurement")
+    parser.add_argument("--entries", help="comma-separated ids (default: all shipped, and 4HHB if present)")
     args = parser.parse_args()
     print(f"cpu_count={os.cpu_count()} machine={platform.machine()} python={platform.python_version()}")
     print(f"numpy={np.__version__} scipy={scipy.__version__} BLAS threads=1 repeats={args.repeats}")
     found = structures(args.quick)
+    if args.entries:
+        found = {k: v for k, v in found.items() if k in args.entries.upper().split(",")}
     steps = {"gnm": bench_gnm, "pairs": bench_all_pairs, "study": bench_study, "flucts": bench_fluctuations}
     for key, step in steps.items():
         if args.only in (None, key):
