@@ -40,6 +40,7 @@ CHECKPOINTS_DIR = "checkpoints"
 RESULT_COLUMNS = (
     "preset",
     "scale",
+    "case",
     "paper_dataset",
     "paper_model",
     "paper_training",
@@ -284,6 +285,16 @@ def _cost(run: SweepRun) -> float:
     return float(n_params) * samples * (run["epochs"] + 4 * run["top"])
 
 
+def _case_labels(grid: SweepGrid) -> dict[str, str]:
+    """Run key -> the label of the grid's case it belongs to (its settings, ``"label_noise=0.4"``)."""
+    labels: dict[str, str] = {}
+    for case in grid.cases:
+        label = " ".join(f"{k}={v}" for k, v in case.items()) or "base"
+        for run in SweepGrid(grid.base, grid.vary, (case,)).runs():
+            labels.setdefault(run.key, label)
+    return labels
+
+
 def _threads(jobs: int, threads: int | None) -> int | None:
     if threads is not None:
         return threads
@@ -360,7 +371,8 @@ def run_sweep(
         jobs=jobs,
         scheduler=scheduler,
     )
-    labelled = ({**r, "preset": grid.preset, "scale": grid.scale} for r in rows)
+    cases = _case_labels(grid)
+    labelled = ({**r, "preset": grid.preset, "scale": grid.scale, "case": cases.get(r["run"])} for r in rows)
     runner.record_rows(
         labelled,
         folder,

@@ -66,10 +66,39 @@ def swept_settings(settings: dict) -> list[str]:
     -------
     list of str
     """
-    names = list(settings.get("vary", {}))
+    names = [n for n in settings.get("vary", {}) if n != "seed"]
+    return names + ([CASE] if settings.get("cases") else [])
+
+
+#: The pseudo-setting of a sweep's cases (settings that vary together): its value names the case.
+CASE = "case"
+
+
+def case_label(row: dict, settings: dict) -> str | None:
+    """The case of a sweep's row: its ``case`` column, else the first case whose settings it has.
+
+    Parameters
+    ----------
+    row : dict
+        A row of the sweep.
+    settings : dict
+        The sweep's ``settings.json``.
+
+    Returns
+    -------
+    str or None
+        ``"label_noise=0.4"`` (the case's settings, joined by spaces); None when none matches.
+    """
+    if row.get(CASE):
+        return str(row[CASE])
     for case in settings.get("cases", []):
-        names += [n for n in case if n not in names]
-    return [n for n in names if n != "seed"]
+        if all(row.get(k) == v for k, v in case.items()):
+            return " ".join(f"{k}={v}" for k, v in case.items())
+    return None
+
+
+def _value(row: dict, name: str, settings: dict) -> object:
+    return case_label(row, settings) if name == CASE else row.get(name)
 
 
 def _sort_key(value: object) -> tuple:
@@ -106,8 +135,13 @@ def sweep_tables(rows: Sequence[dict], settings: dict, reference: pd.DataFrame |
     out = {}
     for name in swept_settings(settings):
         records = []
-        for r in sorted(done, key=lambda r: (_sort_key(r.get(name)), r.get("seed") or 0)):
-            record = {name: r.get(name), **{c: r.get(c) for c in _TABLE_COLUMNS}}
+        ordered = (
+            done  # cases in grid order
+            if name == CASE
+            else sorted(done, key=lambda r: (_sort_key(r.get(name)), r.get("seed") or 0))
+        )
+        for r in ordered:
+            record = {name: _value(r, name, settings), **{c: r.get(c) for c in _TABLE_COLUMNS}}
             record["d_ks_over_d_c"] = float(r["d_ks"]) / float(r["d_c"])
             record.update(_paper_numbers(r, reference))
             records.append(record)
@@ -388,7 +422,7 @@ def sweep_sections(
             )
             first = {}
             for r in sorted((r for r in rows if r.get("status") == "done"), key=lambda r: r.get("seed") or 0):
-                first.setdefault(r.get(name), spectra.get(str(r.get("spectrum"))))
+                first.setdefault(_value(r, name, settings), spectra.get(str(r.get("spectrum"))))
             first = {v: s for v, s in sorted(first.items(), key=lambda kv: _sort_key(kv[0])) if s is not None}
             if first:
                 figs.append(

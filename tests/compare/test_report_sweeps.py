@@ -68,3 +68,22 @@ def test_paper_numbers_beside_ours_where_the_experiment_matches():
 def test_failed_runs_are_left_out_of_the_tables():
     rows = [row(128, 0, True, 1.0), row(512, 0, False, 1.0, status="failed")]
     assert len(sweep_tables(rows, SETTINGS)["batch_size"]) == 1
+
+
+def test_cases_are_one_axis_named_by_their_settings():
+    cases = [{"label_noise": 0.0}, {"label_noise": 0.4}, {"random_labels": True}]
+    settings = {"kind": "dnnspec-sweep", "vary": {}, "cases": cases}
+    rows = []
+    for noise, shuffled, case in [(0.0, False, 0), (0.4, False, 1), (0.0, True, 2)]:
+        r = row(128, 0, case == 0, 1.0)
+        r.update(
+            label_noise=noise,
+            random_labels=shuffled,
+            case=" ".join(f"{k}={v}" for k, v in cases[case].items()),
+        )
+        rows.append(r)
+    tables = sweep_tables(rows, settings)
+    assert list(tables) == ["case"]
+    assert list(tables["case"]["case"]) == ["label_noise=0.0", "label_noise=0.4", "random_labels=True"]
+    del rows[2]["case"]  # a row without the column (an older sweep): the first case it fits
+    assert sweep_tables(rows, settings)["case"]["case"].iloc[2] == "label_noise=0.0"

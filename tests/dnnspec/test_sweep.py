@@ -288,3 +288,12 @@ def test_report_of_a_sweep_has_a_section_per_swept_setting(tmp_path):
     for r in shown.to_dict("records"):
         assert r["d_ks"] == pytest.approx(by_epochs.loc[r["epochs"], "d_ks"], rel=1e-12)
     assert (tmp_path / "report" / "figures" / "sweep_epochs_rank_size.png").is_file()
+
+
+def test_rows_name_their_case(tmp_path):
+    from dnnspec.sweep import run_sweep
+
+    grid = SweepGrid(TINY, {}, ({"label_noise": 0.0}, {"random_labels": True}))
+    table = run_sweep(grid, tmp_path / "s", jobs=1)
+    assert list(table["case"]) == ["label_noise=0.0", "random_labels=True"]
+    assert list(table["random_labels"]) == [False, True] and (table["status"] == "done").all()
