@@ -43,14 +43,14 @@ def main() -> None:
         t1, one = timed_sweep(grid, Path(tmp) / "one", jobs=1)
         self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t2, two = timed_sweep(grid, Path(tmp) / "two", jobs=2)
-        worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # reaped children only
     assert (one["status"] == "done").all() and (two["status"] == "done").all(), one["error"].tolist()
     work = float((one["train_seconds"] + one["spectrum_seconds"]).sum())
     print(f"{platform.machine()}, torch {torch.__version__}, {len(one)} runs of {args.preset} ({args.scale})")
     overhead = 100 * (t1 / work - 1)
     print(f"one worker:  {t1:8.1f} s wall; runs' train + spectrum {work:.1f} s; overhead {overhead:+.1f} %")
     print(f"two workers: {t2:8.1f} s wall; speed-up {t1 / t2:.2f}x")
-    print(f"peak RSS: sweep process {self_peak:.0f} MiB, largest worker {worker_peak:.0f} MiB")
+    print(f"peak RSS: sweep process (runs in-process) {self_peak:.0f} MiB, reaped workers {worker_peak:.0f} MiB")
 
 
 if __name__ == "__main__":
