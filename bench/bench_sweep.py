@@ -50,7 +50,8 @@ def main() -> None:
     overhead = 100 * (t1 / work - 1)
     print(f"one worker:  {t1:8.1f} s wall; runs' train + spectrum {work:.1f} s; overhead {overhead:+.1f} %")
     print(f"two workers: {t2:8.1f} s wall; speed-up {t1 / t2:.2f}x")
-    print(f"peak RSS: sweep process (runs in-process) {self_peak:.0f} MiB, reaped workers {worker_peak:.0f} MiB")
+    print(f"peak RSS: sweep process (in-process runs) {self_peak:.0f} MiB", end="")
+    print(f", reaped workers {worker_peak:.0f} MiB")
 
 
 if __name__ == "__main__":
