@@ -225,6 +225,7 @@ def _spectrum_of(
     chosen: str,
     wanted: int | None,
     started: float,
+    extra_meta: dict | None = None,
 ) -> Spectrum:
     """The inverse spectrum of one network matrix (ANM Hessian or GNM Kirchhoff matrix)."""
     dof = spec.dof_per_node
@@ -276,6 +277,7 @@ def _spectrum_of(
         "top": spec.top,
         "fraction": spec.fraction,
         "seconds": round(time.perf_counter() - started, 6),
+        **(extra_meta or {}),
     }
     return Spectrum(name=label, kind="protein", values=values, meta=meta)
 
@@ -374,7 +376,10 @@ def inverse_spectrum(
     cutoff = resolve_cutoff(cutoff, model, springs)
     coords, label, n_chains, chosen, wanted = _prepare(structure_or_coords, spec, name, max_residues, cutoff)
     matrix = network_matrix(coords, model=model, springs=springs, cutoff=cutoff, gamma=gamma, weights=weights)
-    spectrum = _spectrum_of(
+    extra = {"spring_weights": weights is not None}
+    if isinstance(structure_or_coords, Structure):
+        extra.update(entry_meta(structure_or_coords))
+    return _spectrum_of(
         matrix,
         spec,
         label=label,
@@ -383,11 +388,8 @@ def inverse_spectrum(
         chosen=chosen,
         wanted=wanted,
         started=started,
+        extra_meta=extra,
     )
-    extra = {"spring_weights": weights is not None}
-    if isinstance(structure_or_coords, Structure):
-        extra.update(entry_meta(structure_or_coords))
-    return dataclasses.replace(spectrum, meta={**spectrum.meta, **extra})
 
 
 def entry_meta(structure: Structure) -> dict[str, object]:
