@@ -44,6 +44,8 @@ from enmspec.structure import Structure, load_structure
 
 __all__ = [
     "entry_meta",
+    "plddt_meta",
+    "prepare_structure",
     "MEMORY_SHARE",
     "MIN_RESIDUES",
     "PAPER_FRACTION",
@@ -452,11 +454,7 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings | None
         Bad input; the message names the file.
     """
     settings = settings or AnalysisSettings()
-    structure = load_structure(path, chains=settings.chains)
-    n_low = None
-    if settings.min_plddt is not None:
-        structure, n_low = drop_low_plddt(structure, settings.min_plddt)
-    weights = plddt_weights(structure) if settings.plddt_weights else None
+    structure, n_low, weights = prepare_structure(path, settings)
     try:
         if settings.is_study:
             raise ValueError(f"{settings.cutoffs}: several cutoffs are a study; use enmspec.analyze_study")
@@ -483,10 +481,53 @@ def analyze_structure(path: str | os.PathLike, settings: AnalysisSettings | None
             message = message[len(prefix) :]
         exc.args = (f"{path} ({structure.entry_id}): {message}",)
         raise
-    plddt_meta = {
+    spectrum = dataclasses.replace(spectrum, meta={**spectrum.meta, **plddt_meta(settings, n_low)})
+    return StructureAnalysis(structure, spectrum, fit)
+
+
+def prepare_structure(
+    path: str | os.PathLike, settings: AnalysisSettings
+) -> tuple[Structure, int | None, np.ndarray | None]:
+    """Read a structure as the settings ask: its chains, pLDDT filtering and spring weights.
+
+    Parameters
+    ----------
+    path : str or path-like
+        PDB or mmCIF file, optionally gzipped.
+    settings : AnalysisSettings
+
+    Returns
+    -------
+    structure : Structure
+        With the residues below ``settings.min_plddt`` dropped.
+    n_low : int or None
+        Residues dropped (None: no threshold).
+    weights : ndarray, shape (n,), float64, or None
+        Per-residue spring weights with ``settings.plddt_weights``.
+    """
+    structure = load_structure(path, chains=settings.chains)
+    n_low = None
+    if settings.min_plddt is not None:
+        structure, n_low = drop_low_plddt(structure, settings.min_plddt)
+    weights = plddt_weights(structure) if settings.plddt_weights else None
+    return structure, n_low, weights
+
+
+def plddt_meta(settings: AnalysisSettings, n_low: int | None) -> dict[str, object]:
+    """The pLDDT options of a spectrum's meta and row: the threshold, residues dropped, weighting.
+
+    Parameters
+    ----------
+    settings : AnalysisSettings
+    n_low : int or None
+        Residues :func:`prepare_structure` dropped.
+
+    Returns
+    -------
+    dict
+    """
+    return {
         keys.MIN_PLDDT: settings.min_plddt,
         keys.N_LOW_PLDDT: n_low,
         keys.PLDDT_WEIGHTS: settings.plddt_weights,
     }
-    spectrum = dataclasses.replace(spectrum, meta={**spectrum.meta, **plddt_meta})
-    return StructureAnalysis(structure, spectrum, fit)

@@ -11,20 +11,19 @@ import os
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from compare.powerlaw import PowerLawFit, fit_power_law
 from compare.spectrum import Spectrum
-from enmspec.confidence import drop_low_plddt
 from enmspec.eigen import solver_for_device
 from enmspec.errors import EnmspecError, FloppyNetworkError
-from enmspec.hessian import anm_from_pairs, contact_pairs, gnm_from_pairs
+from enmspec.hessian import _node_weights, anm_from_pairs, contact_pairs, gnm_from_pairs
 from enmspec.settings import AnalysisSettings, NetworkSpec
-from enmspec.spectrum import _choose_solver, _prepare, _spectrum_of
+from enmspec.spectrum import _choose_solver, _prepare, _spectrum_of, entry_meta, plddt_meta, prepare_structure
 from enmspec.springs import DEFAULT_GAMMA, UNIFORM, spring_constants
-from enmspec.structure import Structure, load_structure
+from enmspec.structure import Structure
 
 #: Most cutoffs one study may hold (a typo such as ``7:15:0.0005`` is refused, not run).
 MAX_CUTOFFS = 200
@@ -109,6 +108,7 @@ def cutoff_study(
     allow_floppy: bool = False,
     seed: int = 0,
     max_residues: int | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[CutoffResult, ...]:
     """The inverse spectrum at each cutoff, from one neighbour search at the largest.
 
@@ -118,7 +118,7 @@ def cutoff_study(
         As for :func:`enmspec.inverse_spectrum`.
     cutoffs : sequence of float
         Cutoffs in angstrom (> 0); computed in ascending order.
-    gamma, top, fraction, model, springs, name, solver, device, allow_floppy, seed, max_residues
+    gamma, top, fraction, model, springs, name, solver, device, allow_floppy, seed, max_residues, weights
         As for :func:`enmspec.inverse_spectrum`.
 
     Returns
@@ -151,11 +151,17 @@ def cutoff_study(
     if np.any(dist2 == 0):
         p = pairs[np.flatnonzero(dist2 == 0)[0]]
         raise EnmspecError(f"{label}: nodes {p[0]} and {p[1]} coincide (distance 0)")
+    w = None if weights is None else _node_weights(weights, len(coords))
+    extra = {"spring_weights": weights is not None}
+    if isinstance(structure_or_coords, Structure):
+        extra.update(entry_meta(structure_or_coords))
     results = []
     for cutoff in values:
         started = time.perf_counter()
         keep = dist2 <= cutoff * cutoff
         k = spring_constants(dist2[keep], springs=springs, gamma=gamma)
+        if w is not None:
+            k = k * (w[pairs[keep, 0]] * w[pairs[keep, 1]])
         if model == "gnm":
             matrix = gnm_from_pairs(len(coords), pairs[keep], k)
         else:
@@ -172,6 +178,7 @@ def cutoff_study(
                 chosen=here,
                 wanted=wanted,
                 started=started,
+                extra_meta=extra,
             )
         except FloppyNetworkError as exc:
             results.append(CutoffResult(cutoff, None, exc))
@@ -227,11 +234,7 @@ def analyze_study(path: str | os.PathLike, settings: AnalysisSettings) -> StudyA
     -------
     StudyAnalysis
     """
-    structure = load_structure(path, chains=settings.chains)
-    if settings.plddt_weights:
-        raise EnmspecError(f"{path}: --plddt-weights in a cutoff study is not supported yet")
-    if settings.min_plddt is not None:
-        structure, _ = drop_low_plddt(structure, settings.min_plddt)
+    structure, n_low, weights = prepare_structure(path, settings)
     cutoffs = settings.cutoffs
     if any(c is None for c in cutoffs):
         raise EnmspecError(f"{path}: a cutoff study needs cutoffs in angstrom, got {cutoffs}")
@@ -247,9 +250,21 @@ def analyze_study(path: str | os.PathLike, settings: AnalysisSettings) -> StudyA
         device=settings.device,
         allow_floppy=settings.allow_floppy,
         max_residues=settings.max_residues,
+        weights=weights,
+    )
+    options = plddt_meta(settings, n_low)
+    results = tuple(
+        r
+        if r.spectrum is None
+        else replace(r, spectrum=replace(r.spectrum, meta={**r.spectrum.meta, **options}))
+        for r in results
     )
     fits = tuple(
         None if r.spectrum is None else fit_power_law(r.spectrum.values, alpha=settings.alpha)
         for r in results
     )
     return StudyAnalysis(structure, results, fits)
+
+
+def _with_meta(spectrum: Spectrum, extra: dict) -> Spectrum:
+    return replace(spectrum, meta={**spectrum.meta, **extra})

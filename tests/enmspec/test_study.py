@@ -168,3 +168,18 @@ def test_study_chooses_the_solver_per_cutoff():
     assert [r.spectrum.meta["solver"] for r in results] == ["sliced", "dense"]
     assert inverse_spectrum(structure, cutoff=12.0, fraction=0.1).meta["solver"] == "dense"
     assert inverse_spectrum(structure, springs="pf", fraction=0.1).meta["solver"] == "dense"
+
+
+def test_a_study_with_spring_weights_equals_weighted_single_runs():
+    from enmspec import example_structures, inverse_spectrum, load_structure
+    from enmspec.study import cutoff_study
+
+    structure = load_structure(example_structures()["1PWC"])
+    weights = np.random.default_rng(0).uniform(0.5, 1.0, len(structure))
+    results = cutoff_study(structure, [9.0, 12.0], fraction=0.1, weights=weights)
+    for r in results:
+        single = inverse_spectrum(structure, cutoff=r.cutoff, fraction=0.1, weights=weights)
+        np.testing.assert_allclose(r.spectrum.values, single.values, rtol=1e-10)
+        assert r.spectrum.meta["spring_weights"] is True
+        unweighted = inverse_spectrum(structure, cutoff=r.cutoff, fraction=0.1)
+        assert not np.allclose(r.spectrum.values, unweighted.values)
