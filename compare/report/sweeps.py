@@ -396,8 +396,8 @@ def sweep_sections(
     sections : list of Section
     tables : dict of str to pandas.DataFrame
         ``sweep_<setting>`` and ``sweep_correlations`` (for ``tables/*.csv``).
-    figures : list of (str, matplotlib.figure.Figure, str)
-        ``(name, figure, caption)``.
+    figures : list of (str, matplotlib.figure.Figure, bytes, str)
+        ``(name, figure, PNG bytes, caption)``.
     """
     from compare.report.plots import figure_bytes
 
@@ -432,6 +432,7 @@ def sweep_sections(
                         f"Rank-size plots of the spectra by {name} (first seed).",
                     )
                 )
+        figs = [(n, f, figure_bytes(f, "png"), c) for n, f, c in figs]  # each PNG drawn once
         drawn += figs
         sections.append(
             Section(
@@ -445,7 +446,7 @@ def sweep_sections(
                         "where it reports the same experiment.",
                     )
                 ],
-                figures=[(n, figure_bytes(f, "png"), c) for n, f, c in figs],
+                figures=[(n, png, c) for n, _, png, c in figs],
             )
         )
     corr = correlations(rows)
@@ -466,6 +467,7 @@ def sweep_sections(
         if figures
         else []
     )
+    figs = [(n, f, figure_bytes(f, "png"), c) for n, f, c in figs]
     drawn += figs
     sections.append(
         Section(
@@ -479,7 +481,7 @@ def sweep_sections(
                     (False, True, True, True),
                 )
             ],
-            figures=[(n, figure_bytes(f, "png"), c) for n, f, c in figs],
+            figures=[(n, png, c) for n, _, png, c in figs],
         )
     )
     return sections, tables, drawn

@@ -492,9 +492,9 @@ def write_report(
     out = Path(out)
     _write_tables(out, tables)
     figures = _write_figures(out, spectra, fits, reference, settings) if settings.figures else []
-    for name, fig, caption in sweep_figures:
-        _save_figure(out, name, fig)
-        figures.append((name, b"", caption))
+    for name, fig, png, caption in sweep_figures:
+        _save_figure(out, name, fig, png)
+        figures.append((name, png, caption))
     sections = report_sections(
         tables,
         figures,
@@ -531,15 +531,15 @@ def _sweep_parts(
         suffix = "" if len(sweeps) == 1 else f"_{i + 1}"
         sections += secs
         tables.update({f"{name}{suffix}": t for name, t in tabs.items()})
-        figures += [(f"{name}{suffix}", fig, caption) for name, fig, caption in figs]
+        figures += [(f"{name}{suffix}", fig, png, caption) for name, fig, png, caption in figs]
     return sections, tables, figures
 
 
-def _save_figure(out: Path, name: str, fig: object) -> None:
+def _save_figure(out: Path, name: str, fig: object, png: bytes) -> None:
     from compare.report.plots import figure_bytes
 
     (out / "figures").mkdir(exist_ok=True)
-    (out / "figures" / f"{name}.png").write_bytes(figure_bytes(fig, "png"))
+    (out / "figures" / f"{name}.png").write_bytes(png)
     (out / "figures" / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
 
 
