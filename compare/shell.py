@@ -102,6 +102,8 @@ def _missing_extra(exc: ImportError) -> str | None:
     name = getattr(exc, "name", None) or ""
     if name.split(".")[0] == "torch":
         return "needs PyTorch: pip install 'hessian-spectra[torch]'"
+    if name.split(".")[0] == "pytorch_optimizer":
+        return "needs pytorch-optimizer for its optimizers: pip install 'hessian-spectra[torch]'"
     if name.split(".")[0] == "distributed":
         return "needs Dask distributed: pip install 'hessian-spectra[dask]'"
     return None

@@ -25,7 +25,14 @@ from dnnspec.names import LIBRARY_OPTIMIZERS, OPTIMIZER_ALIASES
 if TYPE_CHECKING:
     from dnnspec.train import TrainSettings
 
-__all__ = ["default_lr", "default_momentum", "make_optimizer", "optimizer_choices", "optimizer_library"]
+__all__ = [
+    "default_lr",
+    "default_momentum",
+    "make_optimizer",
+    "optimizer_choices",
+    "optimizer_library",
+    "require_library",
+]
 
 # The paper: SGD at lr 0.1 with momentum 0.9, the Adam family at 0.001.
 SGD_LR, ADAPTIVE_LR, SGD_MOMENTUM = 0.1, 1e-3, 0.9
@@ -118,13 +125,31 @@ def optimizer_library(name: str) -> dict[str, str]:
     return {"torch": str(torch.__version__)}
 
 
+def require_library(name: str) -> None:
+    """Fail now, not after hours of a sweep, when an optimizer's library is not installed.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`optimizer_choices`, lower case.
+
+    Raises
+    ------
+    ImportError
+        ``name`` comes from pytorch-optimizer and it is missing (the message says how to install it).
+    """
+    if name in LIBRARY_OPTIMIZERS:
+        _library()
+
+
 def _library() -> Any:
     try:
         import pytorch_optimizer
     except ImportError as exc:
         raise ImportError(
             f"AdaBound, Yogi, Adai, PNM, Lookahead and DiffGrad need pytorch-optimizer: "
-            f"pip install 'hessian-spectra[torch]' ({exc})"
+            f"pip install 'hessian-spectra[torch]' ({exc})",
+            name=exc.name,
         ) from exc
     return pytorch_optimizer
 

@@ -247,16 +247,19 @@ def check_run(run: SweepRun) -> None:
     ------
     compare.errors.InputError
         Naming the run and the bad setting.
+    ImportError
+        The run's optimizer needs pytorch-optimizer, which is not installed.
     """
     from compare.validation import check_choice
     from dnnspec.data import DataSettings
     from dnnspec.names import MODEL_NAMES
+    from dnnspec.optimizers import require_library
     from dnnspec.train import TrainSettings
 
     data = run.group("data")
     try:
         DataSettings.from_dict({"name": data.pop("data"), **data})
-        TrainSettings.from_dict(run.group("train"))
+        require_library(TrainSettings.from_dict(run.group("train")).optimizer)
         check_choice(run["model"], "model", MODEL_NAMES)
         check_choice(run["solver"], "solver", ("auto", "dense", "lanczos"))
         check_choice(run["dtype"], "dtype", ("float32", "float64"))

@@ -297,3 +297,17 @@ def test_rows_name_their_case(tmp_path):
     table = run_sweep(grid, tmp_path / "s", jobs=1)
     assert list(table["case"]) == ["label_noise=0.0", "random_labels=True"]
     assert list(table["random_labels"]) == [False, True] and (table["status"] == "done").all()
+
+
+def test_a_missing_optimizer_library_stops_the_sweep_before_training(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from dnnspec.cli import main
+    from dnnspec.sweep import run_sweep
+
+    monkeypatch.setitem(sys.modules, "pytorch_optimizer", None)  # as if not installed
+    with pytest.raises(ImportError, match="pip install 'hessian-spectra\\[torch\\]'"):
+        run_sweep(SweepGrid(TINY, {"optimizer": ("sgd", "yogi")}), tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+    assert main(["sweep", "--optimizer", "yogi", "--out", str(tmp_path / "t"), "--quiet"]) == 1
+    assert "needs pytorch-optimizer" in capsys.readouterr().err
