@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,7 @@ RESULT_COLUMNS = (
     "train_seconds",
     "spectrum_seconds",
     "seconds",
+    "peak_rss_mib",
     "status",
     "error",
     SPECTRUM_COLUMN,
@@ -203,7 +205,22 @@ def run_one(
     except Exception as exc:  # noqa: BLE001 - one run's failure, whatever raised it, is a row
         row.update(status="failed", error=runner.describe_failure(exc, label))
     row["seconds"] = round(time.perf_counter() - started, 3)
+    row["peak_rss_mib"] = _peak_rss_mib()
     return row
+
+
+def _peak_rss_mib() -> float | None:
+    """The peak resident memory of this process so far, in MiB (None where not measurable).
+
+    In a worker this is the worker's peak over the runs it has done, which is what a worker
+    needs; in the sweep's own process (``jobs=1``) it includes the parent's data.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def _fill(row: dict, spectrum: object, fit: object, ckpt: object) -> None:

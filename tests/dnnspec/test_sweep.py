@@ -14,7 +14,7 @@ from dnnspec.presets import PRESETS, SCALES, preset_grid
 # A tiny grid: 64-6-6-10 nets (502 parameters) on the digits, exact Hessians, a few seconds a run.
 TINY = {"data": "digits", "model": "fcn2", "width": 6, "epochs": 15, "top": 60, "solver": "dense"}
 #: Columns that hold times, which differ from run to run.
-TIMES = ("train_seconds", "spectrum_seconds", "seconds")
+TIMES = ("train_seconds", "spectrum_seconds", "seconds", "peak_rss_mib")  # measured, not computed
 
 
 def tiny_grid(**vary):
