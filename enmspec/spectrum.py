@@ -76,7 +76,7 @@ SLICED_MAX_CUTOFF = 11.0
 SLICED_LARGE_DOF = 4000
 
 
-def _isolated_residues(matrix: sp.csr_matrix, dof_per_node: int) -> int:
+def _isolated_residues(matrix: sp.csr_matrix | np.ndarray, dof_per_node: int) -> int:
     """Residues without a spring: their diagonal block is zero."""
     diagonal = np.asarray(matrix.diagonal()).reshape(-1, dof_per_node)
     return int(np.count_nonzero(~diagonal.any(axis=1)))
@@ -377,7 +377,15 @@ def inverse_spectrum(
     )
     cutoff = resolve_cutoff(cutoff, model, springs)
     coords, label, n_chains, chosen, wanted = _prepare(structure_or_coords, spec, name, max_residues, cutoff)
-    matrix = network_matrix(coords, model=model, springs=springs, cutoff=cutoff, gamma=gamma, weights=weights)
+    matrix = network_matrix(
+        coords,
+        model=model,
+        springs=springs,
+        cutoff=cutoff,
+        gamma=gamma,
+        weights=weights,
+        dense=chosen == "dense",
+    )
     extra = {"spring_weights": weights is not None}
     if isinstance(structure_or_coords, Structure):
         extra.update(entry_meta(structure_or_coords))

@@ -73,6 +73,10 @@ def test_kirchhoff_equals_naive_loop_and_invariants():
     coords = rng.uniform(0, 25, size=(80, 3))
     ours = gnm_kirchhoff(coords, cutoff=8.0)
     np.testing.assert_array_equal(ours.toarray(), naive_kirchhoff(coords, 8.0))
+    # the dense assembly (what the dense eigensolver gets) holds the same numbers, for both models
+    np.testing.assert_array_equal(network_matrix(coords, model="gnm", cutoff=8.0, dense=True), ours.toarray())
+    anm = network_matrix(coords, model="anm", cutoff=8.0)
+    np.testing.assert_array_equal(network_matrix(coords, model="anm", cutoff=8.0, dense=True), anm.toarray())
     moved = Rotation.from_euler("xyz", [10, 70, -30], degrees=True).apply(coords) + 40.0
     np.testing.assert_allclose(
         np.linalg.eigvalsh(gnm_kirchhoff(moved, cutoff=8.0).toarray()),
