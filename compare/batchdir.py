@@ -38,9 +38,14 @@ SUMMARY_NAME = "summary.json"
 SPECTRA_DIR = "spectra"
 #: Row column naming the row's spectrum file, relative to the spectra folder.
 SPECTRUM_COLUMN = "spectrum"
+#: Further spectrum columns a row may carry, each with the prefix of its fit's columns in the
+#: row (``noise_spectrum``: the gradient-noise covariance spectrum of a ``dnnspec sweep`` run,
+#: fitted into ``noise_k``, ``noise_beta``, ``noise_s``, ...).
+EXTRA_SPECTRUM_COLUMNS = {"noise_spectrum": "noise_"}
 
 __all__ = [
     "CSV_NAME",
+    "EXTRA_SPECTRUM_COLUMNS",
     "JOURNAL_NAME",
     "RESULTS_NAME",
     "SETTINGS_NAME",
@@ -301,6 +306,33 @@ class BatchFolder:
             if name and (self.spectra / f"{name.lower()}{SUFFIX}").is_file():
                 return self.spectra / f"{name.lower()}{SUFFIX}"
         return None
+
+    def extra_spectra(self, row: dict) -> list[tuple[Path | None, dict]]:
+        """A row's further spectra (:data:`EXTRA_SPECTRUM_COLUMNS`), each with its own row.
+
+        Parameters
+        ----------
+        row : dict
+            A result row.
+
+        Returns
+        -------
+        list of (pathlib.Path or None, dict)
+            Per further spectrum the row names: its file (None when missing) and the row's
+            columns of its fit under the standard names (``noise_beta`` as ``beta``, ...), with
+            the row's other columns.
+        """
+        found = []
+        for column, prefix in EXTRA_SPECTRUM_COLUMNS.items():
+            key = row.get(column)
+            if not key:
+                continue
+            path = self.spectra / str(key)
+            own = {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix) and k != column}
+            fitted = ("k", "x_min", "beta", "sigma", "s", "d_ks", "d_c", "is_power_law")
+            base = {k: v for k, v in row.items() if k not in fitted}
+            found.append((path if path.is_file() else None, {**base, **own, SPECTRUM_COLUMN: key}))
+        return found
 
     def write_table(self, table: pd.DataFrame, *, csv: bool = False) -> None:
         """Write ``results.parquet`` (and ``results.csv``) atomically.

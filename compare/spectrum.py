@@ -37,7 +37,11 @@ if TYPE_CHECKING:
 
 FORMAT_NAME = "hessian-spectra/spectrum"
 FORMAT_VERSION = 1
-KINDS = ("protein", "network")
+#: What a spectrum's values are: a protein's inverse elastic-network spectrum, a network's
+#: loss-Hessian spectrum, or the spectrum of a network's gradient-noise covariance (the paper's
+#: Figure 20), which is fitted and reported like the others but never set beside the paper's
+#: Hessian rows.
+KINDS = ("protein", "network", "gradient-noise")
 SUFFIX = ".spectrum.npz"
 
 
@@ -126,8 +130,9 @@ class Spectrum:
     ----------
     name : str
         Identifier, e.g. a PDB id (``"4HHB"``) or a model label (``"LeNet-MNIST-SGD"``).
-    kind : {"protein", "network"}
-        What the values are: a protein's inverse ANM spectrum or a network's loss-Hessian spectrum.
+    kind : {"protein", "network", "gradient-noise"}
+        What the values are: a protein's inverse elastic-network spectrum, a network's
+        loss-Hessian spectrum, or its gradient-noise covariance spectrum (:data:`KINDS`).
     values : ndarray, shape (n,), float64
         Sorted descending, finite, > 0. Stored as a read-only copy.
     meta : dict

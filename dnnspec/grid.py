@@ -73,7 +73,12 @@ DEFAULTS: dict[str, Any] = {
     "chunk_size": 1000,
     "block_size": None,
     "max_products": None,
+    # the gradient-noise covariance spectrum (dnnspec.noise), 0 = not taken
+    "noise_top": 0,
 }
+#: Settings added after sweeps were first run: left out of a run's key at their default, so
+#: that a folder written before them resumes with the same keys.
+_KEY_OMITS_AT_DEFAULT = ("noise_top",)
 #: Which part of a run each setting configures.
 _PARTS = {
     "data": ("data", "n_train", "test_fraction", "label_noise", "random_labels", "root"),
@@ -86,6 +91,7 @@ SETTING_GROUPS: dict[str, str] = {
     "augment": "train",
     "block_size": "spectrum",
     "max_products": "spectrum",
+    "noise_top": "spectrum",
     "seed": "all",
 }
 #: Types of the settings whose default is None (the others take their default's type).
@@ -265,7 +271,10 @@ class SweepRun:
             the same key, so a rerun finds its rows, checkpoints and spectra again.
         """
         s = dict(self.values)
-        text = json.dumps(self.settings, sort_keys=True)
+        keyed = {
+            k: v for k, v in self.settings.items() if not (k in _KEY_OMITS_AT_DEFAULT and v == DEFAULTS[k])
+        }
+        text = json.dumps(keyed, sort_keys=True)
         digest = hashlib.sha1(text.encode()).hexdigest()[:10]
         head = f"{s['model']}-{s['data']}-{s['optimizer']}-e{s['epochs']}-b{s['batch_size']}-s{s['seed']}"
         return f"{head}-{digest}"

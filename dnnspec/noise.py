@@ -16,8 +16,10 @@ otherwise every product recomputes it chunk by chunk (memory bounded by one chun
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -27,7 +29,21 @@ from compare import meta as keys
 from compare.spectrum import Spectrum
 from dnnspec.lanczos import RESIDUAL_RTOL, block_lanczos
 
-__all__ = ["CACHE_BYTES", "gradient_noise_operator", "gradient_noise_spectrum", "per_sample_gradients"]
+if TYPE_CHECKING:
+    from dnnspec.train import Checkpoint
+
+__all__ = [
+    "CACHE_BYTES",
+    "KIND",
+    "checkpoint_noise_spectrum",
+    "gradient_noise_operator",
+    "gradient_noise_spectrum",
+    "per_sample_gradients",
+]
+
+#: The :class:`compare.Spectrum` kind of these spectra (not ``"network"``: they are not Hessian
+#: spectra, and the report never sets them beside the paper's Hessian rows).
+KIND = "gradient-noise"
 
 #: Largest per-sample gradient matrix kept in memory between products (bytes).
 CACHE_BYTES = 512 * 2**20
@@ -191,8 +207,8 @@ def gradient_noise_spectrum(
     Returns
     -------
     Spectrum
-        Kind ``"network"`` with ``meta["matrix"] = "gradient-noise covariance"`` (the Hessian's
-        spectra have ``"hessian"``), the positive eigenvalues descending, the solver report,
+        Kind ``"gradient-noise"`` (:data:`KIND`) with ``meta["matrix"] = "gradient-noise
+        covariance"``, the positive eigenvalues descending, the solver report,
         ``trace`` (the exact trace of C: the mean squared deviation of the gradients) and
         ``top_eigenvalue``.
     """
@@ -220,7 +236,54 @@ def gradient_noise_spectrum(
         **result.as_dict(),
         "seconds_total": round(time.perf_counter() - start, 3),
     }
-    return Spectrum(name, "network", positive, info)
+    return Spectrum(name, KIND, positive, info)
+
+
+def checkpoint_noise_spectrum(
+    checkpoint: str | os.PathLike | Checkpoint,
+    *,
+    k: int = 100,
+    chunk_size: int = 256,
+    name: str | None = None,
+    **options,
+) -> Spectrum:
+    """:func:`gradient_noise_spectrum` of a ``dnnspec train`` checkpoint over its own training set.
+
+    Parameters
+    ----------
+    checkpoint : str, os.PathLike or dnnspec.train.Checkpoint
+        A checkpoint file written by ``dnnspec train``, or one already loaded.
+    k : int
+        Eigenvalues wanted.
+    chunk_size : int
+        Samples per per-sample-gradient call.
+    name : str, optional
+        Default: the checkpoint's file stem and ``" gradient noise"``.
+    **options
+        Passed to :func:`gradient_noise_spectrum` (dtype, tol, max_products, seed, meta, ...).
+
+    Returns
+    -------
+    Spectrum
+        Kind ``"gradient-noise"``, with the checkpoint's provenance in ``meta`` (as
+        :func:`dnnspec.checkpoint_spectrum` gives its Hessian spectrum).
+    """
+    import torch.nn.functional as F
+
+    from dnnspec.spectrum import checkpoint_inputs
+
+    ckpt, dataset, meta = checkpoint_inputs(checkpoint, options.pop("meta", None))
+    return gradient_noise_spectrum(
+        ckpt.model,
+        F.cross_entropy,
+        dataset.x_train,
+        dataset.y_train,
+        k=k,
+        chunk_size=chunk_size,
+        name=name or f"{ckpt.path.stem} gradient noise",
+        meta=meta,
+        **options,
+    )
 
 
 def _trace(

@@ -335,13 +335,37 @@ def checkpoint_spectrum(
     """
     import torch.nn.functional as F
 
-    from dnnspec.data import load_dataset
     from dnnspec.hvp import split_chunks
+
+    ckpt, dataset, meta = checkpoint_inputs(checkpoint, options.pop("meta", None))
+    data = split_chunks(dataset.x_train, dataset.y_train, chunk_size=chunk_size)
+    return hessian_spectrum(
+        ckpt.model, F.cross_entropy, data, k=k, name=name or ckpt.path.stem, meta=meta, **options
+    )
+
+
+def checkpoint_inputs(checkpoint: str | os.PathLike | Checkpoint, meta: dict | None = None) -> tuple:
+    """A checkpoint, its training set, and the provenance its spectra carry.
+
+    Parameters
+    ----------
+    checkpoint : str, os.PathLike or dnnspec.train.Checkpoint
+        A ``dnnspec train`` checkpoint file, or one already loaded.
+    meta : dict, optional
+        Extra provenance, added last.
+
+    Returns
+    -------
+    (Checkpoint, Dataset, dict)
+        The loaded checkpoint, its data set (:func:`dnnspec.data.load_dataset`) and the meta:
+        the paper-style labels of :func:`experiment_labels`, the data and training settings,
+        the final metrics and the checkpoint path.
+    """
+    from dnnspec.data import load_dataset
     from dnnspec.train import Checkpoint, load_checkpoint
 
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     dataset = load_dataset(ckpt.data_settings)
-    data = split_chunks(dataset.x_train, dataset.y_train, chunk_size=chunk_size)
     data_settings = ckpt.data_settings.as_dict()
     train_settings = ckpt.train_settings.as_dict()
     meta = {
@@ -357,11 +381,9 @@ def checkpoint_spectrum(
         "data_settings": _plain(data_settings),
         "train_settings": _plain(train_settings),
         "metrics": _plain(ckpt.metrics),
-        **dict(options.pop("meta", None) or {}),
+        **dict(meta or {}),
     }
-    return hessian_spectrum(
-        ckpt.model, F.cross_entropy, data, k=k, name=name or ckpt.path.stem, meta=meta, **options
-    )
+    return ckpt, dataset, meta
 
 
 def _plain(value: object) -> object:

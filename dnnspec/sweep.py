@@ -11,6 +11,11 @@ with a share of the cores each, or a Dask cluster.
 Folder: ``settings.json`` (the grid), ``rows.jsonl``, ``results.parquet`` (``results.csv``),
 ``summary.json``, ``spectra/<run>.spectrum.npz`` and ``checkpoints/<run>.pt``. A run whose
 checkpoint is already there (the sweep died while taking its spectrum) is not trained again.
+
+With ``noise_top = K > 0`` a run also takes the top K eigenvalues of its gradient-noise
+covariance (:mod:`dnnspec.noise`, the paper's Figure 20), saved as
+``spectra/<run>.noise.spectrum.npz`` (kind ``"gradient-noise"``) and fitted into the ``noise_*``
+columns; ``compare report`` reads it from the row's ``noise_spectrum`` column.
 """
 
 from __future__ import annotations
@@ -70,6 +75,19 @@ RESULT_COLUMNS = (
     "gap_d_c",
     "gap_is_power_law",
     "power_check_difference",
+    # the gradient-noise covariance spectrum (setting noise_top > 0), its own fit
+    "noise_k",
+    "noise_beta",
+    "noise_sigma",
+    "noise_s",
+    "noise_d_ks",
+    "noise_d_c",
+    "noise_is_power_law",
+    "noise_lambda_1",
+    "noise_trace",
+    "noise_products",
+    "noise_seconds",
+    "noise_spectrum",
     "solver_used",
     "products",
     "residual",
@@ -84,7 +102,9 @@ RESULT_COLUMNS = (
 )
 #: Every column of a sweep's table: the run's key and label, its settings, its results.
 SWEEP_COLUMNS = ("run", "id", *DEFAULTS, *RESULT_COLUMNS)
-_INT_COLUMNS = ("n_params", "n_samples", "k", "gap_k", "products")
+_INT_COLUMNS = ("n_params", "n_samples", "k", "gap_k", "products", "noise_k", "noise_products")
+#: File suffix of a run's gradient-noise spectrum, after its key (beside its Hessian spectrum).
+NOISE_SUFFIX = f".noise{SUFFIX}"
 #: Settings that may differ between a sweep and its resumption: where it runs, not what it computes.
 RESUMABLE_ACROSS = ("device",)
 #: Training-set sizes by data set, for ordering runs by cost before any data is read.
@@ -199,6 +219,8 @@ def run_one(
         row["spectrum_seconds"] = round(time.perf_counter() - spec_started, 3)
         fit = fit_power_law(spectrum.values)
         _fill(row, spectrum, fit, ckpt)
+        if run["noise_top"]:
+            _noise(run, label, ckpt, root, row)
         row[SPECTRUM_COLUMN] = f"{run.key}{SUFFIX}"
         row["checkpoint"] = f"{CHECKPOINTS_DIR}/{run.key}.pt"
         row["status"] = "done"
@@ -221,6 +243,38 @@ def _peak_rss_mib() -> float | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def _noise(run: SweepRun, label: str, ckpt: object, root: Path, row: dict) -> None:
+    """The run's gradient-noise covariance spectrum (the paper's Figure 20): saved, fitted, in the row."""
+    import torch
+
+    from compare import meta as keys
+    from compare.powerlaw import fit_power_law
+    from dnnspec.noise import checkpoint_noise_spectrum
+
+    started = time.perf_counter()
+    spectrum = checkpoint_noise_spectrum(
+        ckpt,
+        k=run["noise_top"],
+        name=f"{label} gradient noise",
+        dtype=getattr(torch, run["dtype"]),
+        tol=run["tol"],
+        max_products=run["max_products"],
+        seed=run["seed"],
+    )
+    file = f"{run.key}{NOISE_SUFFIX}"
+    spectrum.save(root / "spectra" / file)
+    fit = fit_power_law(spectrum.values)
+    fitted = {k: v for k, v in fit.as_dict().items() if f"noise_{k}" in RESULT_COLUMNS}
+    row.update({f"noise_{k}": v for k, v in fitted.items()})
+    row.update(
+        noise_lambda_1=spectrum.meta[keys.TOP_EIGENVALUE],
+        noise_trace=spectrum.meta[keys.TRACE],
+        noise_products=spectrum.meta.get("n_products"),
+        noise_seconds=round(time.perf_counter() - started, 3),
+        noise_spectrum=file,
+    )
 
 
 def _fill(row: dict, spectrum: object, fit: object, ckpt: object) -> None:
@@ -284,6 +338,8 @@ def check_run(run: SweepRun) -> None:
         for name in ("top", "chunk_size"):
             if run[name] < 1:
                 raise ValueError(f"{name} must be >= 1, got {run[name]}")
+        if run["noise_top"] < 0:
+            raise ValueError(f"noise_top must be >= 0 (0: none), got {run['noise_top']}")
     except ValueError as exc:
         raise InputError(f"run {run.key}: {exc}") from None
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compare.powerlaw import PowerLawFit
-from compare.spectrum import Spectrum
+from compare.spectrum import KINDS, Spectrum
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,13 +35,14 @@ DPI = 110
 MAX_POINTS = 300
 #: SVG element ids are hashed with this salt instead of a random one (reproducible files).
 SVG_HASHSALT = "hessian-spectra"
-MARKERS = {"protein": "o", "network": "^"}
-KIND_COLORS = {"protein": "tab:blue", "network": "tab:orange"}
+MARKERS = {"protein": "o", "network": "^", "gradient-noise": "s"}
+KIND_COLORS = {"protein": "tab:blue", "network": "tab:orange", "gradient-noise": "tab:red"}
 #: tab10 colours per kind: cool ones for proteins, warm ones for networks, so that the two
 #: families stay apart in an overlay while every spectrum has its own colour.
 KIND_PALETTES = {
     "protein": ("tab:blue", "tab:green", "tab:purple", "tab:cyan", "tab:olive", "tab:gray", "navy", "teal"),
     "network": ("tab:orange", "tab:red", "tab:brown", "tab:pink", "gold", "darkred", "coral", "maroon"),
+    "gradient-noise": ("tab:red", "darkred", "tab:pink", "coral", "maroon", "tab:brown", "gold", "salmon"),
 }
 
 
@@ -228,7 +229,7 @@ def eigengap_rank(
 
 def _by_kind(fits: pd.DataFrame, column: str) -> Iterator[tuple[str, np.ndarray]]:
     """(kind, float values of ``column``) per kind present, missing values left out."""
-    for kind in ("protein", "network"):
+    for kind in KINDS:
         part = fits[(fits["kind"] == kind) & fits[column].notna()]
         if len(part):
             yield kind, part[column].astype(float).to_numpy()
@@ -501,7 +502,7 @@ def report_figures(
     from compare.powerlaw import eigengaps, fit_power_law
 
     figures = []
-    chosen = _overlay(fits, "protein", overlay) + _overlay(fits, "network", overlay)
+    chosen = [i for kind in KINDS for i in _overlay(fits, kind, overlay)]
     subset = [spectra[i] for i in chosen]
     ks = [int(fits.iloc[i]["k"]) for i in chosen]
     shown = (

@@ -19,9 +19,13 @@ import numpy as np
 
 from compare.report.groups import GROUP_DISPLAY, GROUP_PREFIX
 from compare.report.models import MODEL_DISPLAY, model_sections
+from compare.spectrum import KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+#: Column headings of the per-kind comparison.
+KIND_DISPLAY = {"protein": "proteins", "network": "networks", "gradient-noise": "gradient noise"}
 
 # --- Tables as text cells, 3-4 significant digits (CSV files keep full precision) ---
 
@@ -286,13 +290,13 @@ def _comparison_long(table: pd.DataFrame) -> list[dict]:
 
 def _kinds_display(table: pd.DataFrame) -> tuple[tuple, list[dict]]:
     """Specs and text rows of :func:`kind_comparison`: counts as ints, rates in %, the rest 3 decimals."""
-    kinds = [k for k in ("protein", "network") if k in table]
+    kinds = [k for k in KINDS if k in table]
     rows = []
     for r in table.to_dict("records"):
         stat = r["statistic"]
         style = "int" if stat == "spectra" else "pct" if ("rate" in stat or "share" in stat) else "f3"
         rows.append({"statistic": stat.replace("beta", "β"), **{k: _cell(style, r, (k,)) for k in kinds}})
-    specs = (("statistic", "text", "statistic"), *((f"{k}s", "text", k) for k in kinds))
+    specs = (("statistic", "text", "statistic"), *((KIND_DISPLAY[k], "text", k) for k in kinds))
     return specs, rows
 
 
@@ -474,11 +478,12 @@ def _group_sections(tables: dict[str, pd.DataFrame]) -> list[Section]:
 def _glance(fits: pd.DataFrame, not_analysed: int) -> list[str]:
     """The summary's paragraphs: pass counts and mean s and beta per kind, rows not analysed."""
     glance = []
-    for kind in ("protein", "network"):
+    for kind in KINDS:
         part = fits[fits["kind"] == kind]
         if len(part):
             glance.append(
-                f"{len(part)} {kind} spectra: {int(part['is_power_law'].sum())} pass the KS test with "
+                f"{len(part)} {kind} spectra: "
+                f"{int(part['is_power_law'].sum())} pass the KS test with "
                 f"Massey's d_c, {int(part['is_power_law_fitted'].sum())} with the fitted-β d_c; mean s = "
                 f"{part['s'].mean():.3f}, mean β = {part['beta'].mean():.3f}."
             )

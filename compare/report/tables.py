@@ -25,7 +25,7 @@ import numpy as np
 from compare.krule import KRule
 from compare.meta import REPORT_COLUMNS
 from compare.powerlaw import critical_value, eigengaps, fit_power_law, ks_null_distribution
-from compare.spectrum import Spectrum
+from compare.spectrum import KINDS, Spectrum
 from compare.summary import SIZE_BINS, summarize_by_size
 
 if TYPE_CHECKING:
@@ -56,9 +56,11 @@ def default_rules() -> dict[str, KRule]:
     Returns
     -------
     dict of str to KRule
-        By kind, ``"protein"`` and ``"network"``.
+        By kind (:data:`compare.spectrum.KINDS`); a gradient-noise spectrum takes the
+        networks' rule.
     """
-    return {"protein": KRule(fraction=0.1), "network": KRule(top=1000, strict=False)}
+    network = KRule(top=1000, strict=False)
+    return {"protein": KRule(fraction=0.1), "network": network, "gradient-noise": network}
 
 
 def _null_tables(k: int, alpha: float, bootstrap: int, seed: int) -> tuple[float, np.ndarray | None]:
@@ -168,7 +170,7 @@ def _fit_rules(
         raise ValueError(f"jobs must be >= 1, got {jobs!r}")
     if k is not None or fraction is not None:
         rule = KRule(top=k, fraction=fraction)
-        rules = {"protein": rule, "network": rule}
+        rules = dict.fromkeys(KINDS, rule)
     return dict(default_rules(), **(rules or {}))
 
 
@@ -354,7 +356,7 @@ def kind_comparison(fits: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     out: dict[str, dict[str, float]] = {}
-    for kind in ("protein", "network"):
+    for kind in KINDS:
         part = fits[fits["kind"] == kind]
         if not len(part):
             continue

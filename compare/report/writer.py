@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compare.batchdir import BatchFolder
+from compare.batchdir import SPECTRUM_COLUMN, BatchFolder
 from compare.errors import SpectrumFileError
 from compare.files import atomic_write_text
 from compare.powerlaw import MASSEY_COEFFICIENTS, critical_value
@@ -45,7 +45,7 @@ from compare.report.tables import (
     read_paper_reference,
     size_summary,
 )
-from compare.spectrum import SUFFIX, Spectrum, load_spectrum
+from compare.spectrum import KINDS, SUFFIX, Spectrum, load_spectrum
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -203,7 +203,9 @@ def read_batch(folder: str | os.PathLike) -> BatchContents:
     -------
     BatchContents
         The rows come from ``results.parquet`` (else from the ``rows.jsonl`` journal of an
-        interrupted batch); each ``done`` row's values from its spectrum file. Rows with
+        interrupted batch); each ``done`` row's values from its spectrum file, and from the
+        further spectrum files it names (a sweep run's gradient-noise spectrum), each with its
+        own fit columns as its stored row. Rows with
         another status, or whose spectrum file is missing or unreadable, are returned as not
         analysed, with their error.
     """
@@ -219,19 +221,22 @@ def read_batch(folder: str | os.PathLike) -> BatchContents:
                 {"name": name, "source": source, "status": row.get("status"), "error": row.get("error") or ""}
             )
             continue
-        path = batch.spectrum_path(row)
-        if path is None:
-            error = f"no {SUFFIX} file for this entry in {batch.spectra}"
-            missing.append({"name": name, "source": source, "status": "no spectrum", "error": error})
-            continue
-        try:
-            spectrum = load_spectrum(path)
-        except SpectrumFileError as exc:
-            missing.append({"name": name, "source": str(path), "status": "unreadable", "error": str(exc)})
-            continue
-        spectra.append(spectrum)
-        sources.append(str(path))
-        stored.append(row)
+        main = (batch.spectrum_path(row), row, f"no {SUFFIX} file for this entry in {batch.spectra}")
+        extras = [
+            (p, r, f"no file {r[SPECTRUM_COLUMN]} in {batch.spectra}") for p, r in batch.extra_spectra(row)
+        ]
+        for path, own_row, absent in (main, *extras):
+            if path is None:
+                missing.append({"name": name, "source": source, "status": "no spectrum", "error": absent})
+                continue
+            try:
+                spectrum = load_spectrum(path)
+            except SpectrumFileError as exc:
+                missing.append({"name": name, "source": str(path), "status": "unreadable", "error": str(exc)})
+                continue
+            spectra.append(spectrum)
+            sources.append(str(path))
+            stored.append(own_row)
     info = {"path": str(batch.root), "rows": len(rows), "settings": settings}
     return BatchContents(tuple(spectra), tuple(sources), tuple(stored), tuple(missing), info)
 
@@ -644,7 +649,7 @@ def _summary(
     """The contents of ``summary.json``: the files written, per-kind statistics and the notes."""
     fits = tables["fits"]
     kinds = {}
-    for kind in ("protein", "network"):
+    for kind in KINDS:
         part = fits[fits["kind"] == kind]
         if len(part):
             kinds[kind] = {

@@ -311,3 +311,52 @@ def test_a_missing_optimizer_library_stops_the_sweep_before_training(tmp_path, m
     assert not (tmp_path / "s").exists()
     assert main(["sweep", "--optimizer", "yogi", "--out", str(tmp_path / "t"), "--quiet"]) == 1
     assert "needs pytorch-optimizer" in capsys.readouterr().err
+
+
+def test_noise_top_adds_the_gradient_noise_spectrum_and_keeps_older_keys(tmp_path):
+    """noise_top = K: the top K of the per-sample gradient covariance, as its own kind, fitted in the row."""
+    import pandas as pd
+    import torch.nn.functional as F
+
+    from compare import fit_power_law, load_spectrum
+    from compare.batchdir import BatchFolder
+    from compare.report.writer import ReportSettings, write_report
+    from dnnspec.data import load_dataset
+    from dnnspec.sweep import run_sweep
+    from dnnspec.train import load_checkpoint
+
+    # a key written before noise_top existed is the key of the same run now (folders resume)
+    assert SweepRun.from_settings(TINY).key == "fcn2-digits-sgd-e15-b128-s0-5dd65cac47"
+    assert SweepRun.from_settings({**TINY, "noise_top": 30}).key != SweepRun.from_settings(TINY).key
+    table = run_sweep(SweepGrid({**TINY, "noise_top": 30}, {}), tmp_path / "s", jobs=1)
+    row = table.iloc[0]
+    assert row["status"] == "done", row["error"]
+    folder = BatchFolder(tmp_path / "s")
+    noise = load_spectrum(folder.spectra / row["noise_spectrum"])
+    assert noise.kind == "gradient-noise" and len(noise) == 30
+    fit = fit_power_law(noise.values)
+    assert (row["noise_k"], row["noise_beta"], row["noise_s"], row["noise_d_ks"]) == (
+        fit.k,
+        fit.beta,
+        fit.s,
+        fit.d_ks,
+    )
+    # against the covariance of per-sample gradients taken one backward pass at a time
+    ckpt = load_checkpoint(folder.root / row["checkpoint"])
+    data = load_dataset(ckpt.data_settings)
+    model = ckpt.model.double()
+    grads = []
+    for xi, yi in zip(data.x_train.double(), data.y_train, strict=True):
+        model.zero_grad()
+        F.cross_entropy(model(xi[None]), yi[None]).backward()
+        grads.append(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).clone())
+    g = torch.stack(grads).numpy()
+    centred = g - g.mean(axis=0)
+    exact = np.sort(np.linalg.eigvalsh(centred.T @ centred / len(g)))[::-1]
+    np.testing.assert_allclose(noise.values, exact[:30], rtol=1e-6)
+    assert row["noise_trace"] == pytest.approx(exact.sum(), rel=1e-9)
+    # the report fits it as its own kind, and finds the row's fit again
+    html = write_report(tmp_path / "s", tmp_path / "report", settings=ReportSettings()).read_text()
+    fits = pd.read_csv(tmp_path / "report" / "tables" / "fits.csv")
+    assert sorted(fits["kind"]) == ["gradient-noise", "network"]
+    assert "gradient noise" in html and "all agree with the stored values" in html
