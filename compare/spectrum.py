@@ -42,6 +42,8 @@ FORMAT_VERSION = 1
 #: Figure 20), which is fitted and reported like the others but never set beside the paper's
 #: Hessian rows.
 KINDS = ("protein", "network", "gradient-noise")
+#: How reports name the spectra of each kind, in the plural.
+KIND_LABELS = {"protein": "proteins", "network": "networks", "gradient-noise": "gradient-noise spectra"}
 SUFFIX = ".spectrum.npz"
 
 

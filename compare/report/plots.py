@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compare.powerlaw import PowerLawFit
-from compare.spectrum import KINDS, Spectrum
+from compare.spectrum import KIND_LABELS, KINDS, Spectrum
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -263,7 +263,8 @@ def s_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 30) -
         raise ValueError("no s values to plot")
     edges = np.histogram_bin_edges(np.concatenate([g for _, g in groups]), bins=bins)
     for kind, x in groups:
-        ax.hist(x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=f"{kind}s (n = {x.size})")
+        label = f"{KIND_LABELS[kind]} (n = {x.size})"
+        ax.hist(x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=label)
     ax.axvline(1.0, color="black", ls="--", lw=1, label="s = 1")
     ax.set_xlabel("Zipf slope s = 1 / (β − 1)")
     ax.set_title("Distribution of the power-law slope s")
@@ -313,9 +314,8 @@ def ratio_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 3
     pooled = np.concatenate([g for _, g in groups] + list(fitted.values()) + [np.array([0.0, 1.05])])
     edges = np.histogram_bin_edges(pooled, bins=bins)
     for kind, x in groups:
-        ax.hist(
-            x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=f"{kind}s, Massey d_c (n = {x.size})"
-        )
+        label = f"{KIND_LABELS[kind]}, Massey d_c (n = {x.size})"
+        ax.hist(x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=label)
         if kind in fitted:
             ax.hist(
                 fitted[kind],
@@ -323,7 +323,7 @@ def ratio_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 3
                 histtype="step",
                 lw=1.3,
                 color=KIND_COLORS[kind],
-                label=f"{kind}s, fitted-β d_c",
+                label=f"{KIND_LABELS[kind]}, fitted-β d_c",
             )
     ax.axvline(1.0, color="tab:red", ls="--", lw=1.2, label="d_ks = d_c (rejected to the right)")
     ax.set_xlabel("KS distance over its critical value, d_ks / d_c")
@@ -450,7 +450,7 @@ def s_versus(
     ax.margins(x=0.2, y=0.15)
     ax.set_xlabel(xlabel or column)
     ax.set_ylabel("Zipf slope s")
-    ax.set_title(f"s against {xlabel or column} ({kind}s)")
+    ax.set_title(f"s against {xlabel or column} ({KIND_LABELS[kind]})")
     ax.legend(fontsize=8, frameon=False)
     ax.grid(True, alpha=0.3)
     return ax

@@ -19,13 +19,10 @@ import numpy as np
 
 from compare.report.groups import GROUP_DISPLAY, GROUP_PREFIX
 from compare.report.models import MODEL_DISPLAY, model_sections
-from compare.spectrum import KINDS
+from compare.spectrum import KIND_LABELS, KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
-
-#: Column headings of the per-kind comparison.
-KIND_DISPLAY = {"protein": "proteins", "network": "networks", "gradient-noise": "gradient noise"}
 
 # --- Tables as text cells, 3-4 significant digits (CSV files keep full precision) ---
 
@@ -296,7 +293,7 @@ def _kinds_display(table: pd.DataFrame) -> tuple[tuple, list[dict]]:
         stat = r["statistic"]
         style = "int" if stat == "spectra" else "pct" if ("rate" in stat or "share" in stat) else "f3"
         rows.append({"statistic": stat.replace("beta", "β"), **{k: _cell(style, r, (k,)) for k in kinds}})
-    specs = (("statistic", "text", "statistic"), *((KIND_DISPLAY[k], "text", k) for k in kinds))
+    specs = (("statistic", "text", "statistic"), *((KIND_LABELS[k], "text", k) for k in kinds))
     return specs, rows
 
 

@@ -127,11 +127,13 @@ def sweep_tables(rows: Sequence[dict], settings: dict, reference: pd.DataFrame |
     -------
     dict of str to pandas.DataFrame
         ``{setting: table}`` with the setting's column first, then :data:`_TABLE_COLUMNS`,
-        ``d_ks_over_d_c`` and the paper's columns.
+        ``d_ks_over_d_c``, the paper's columns, and where the runs took their gradient-noise
+        spectrum (``noise_top``) its fit's :data:`_NOISE` columns.
     """
     import pandas as pd
 
     done = [r for r in rows if r.get("status") == "done"]
+    noise = _NOISE if any(r.get("noise_spectrum") for r in done) else ()
     out = {}
     for name in swept_settings(settings):
         records = []
@@ -144,12 +146,16 @@ def sweep_tables(rows: Sequence[dict], settings: dict, reference: pd.DataFrame |
             record = {name: _value(r, name, settings), **{c: r.get(c) for c in _TABLE_COLUMNS}}
             record["d_ks_over_d_c"] = float(r["d_ks"]) / float(r["d_c"])
             record.update(_paper_numbers(r, reference))
+            record.update({c: r.get(c) for c in noise})
             records.append(record)
-        out[name] = pd.DataFrame(records, columns=[name, *_TABLE_COLUMNS, "d_ks_over_d_c", *_PAPER])
+        columns = [name, *_TABLE_COLUMNS, "d_ks_over_d_c", *_PAPER, *noise]
+        out[name] = pd.DataFrame(records, columns=columns)
     return out
 
 
 _PAPER = ("paper_d_ks", "paper_beta", "paper_s")
+#: The fit of a run's gradient-noise covariance spectrum (the paper's Figure 20).
+_NOISE = ("noise_k", "noise_d_ks", "noise_d_c", "noise_is_power_law", "noise_s")
 
 
 def _paper_numbers(row: dict, reference: pd.DataFrame | None) -> dict:
@@ -271,7 +277,14 @@ def _display(name: str, table: pd.DataFrame, caption: str) -> DisplayTable:
         ]
         cells += [format_number(r["paper_d_ks"], 3), format_number(r["paper_beta"], 4)]
         cells += [format_number(r["paper_s"], 4)]
+        if "noise_s" in table:
+            passed = r["noise_is_power_law"]
+            cells += [format_number(r["noise_k"]), format_number(r["noise_d_ks"], 3)]
+            cells += ["–" if passed is None or passed != passed else "yes" if passed else "no"]
+            cells += [format_number(r["noise_s"], 3)]
         rows.append(tuple(cells))
+    if "noise_s" in table:
+        header += ("noise K", "noise d_ks", "noise power law", "noise s")
     numeric = (False, *([True] * (len(header) - 1)))
     return DisplayTable(f"sweep_{name}", caption, header, tuple(rows), numeric)
 
