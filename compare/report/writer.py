@@ -360,6 +360,13 @@ def collect_inputs(inputs: Iterable[str | os.PathLike | Spectrum]) -> CollectedI
     return collector.result()
 
 
+def _reference_label(path: str | os.PathLike) -> str:
+    """The paper table's name in the report: its path, said to be the package's own where it is."""
+    if Path(path).resolve() == paper_reference_path().resolve():
+        return f"the package's own table, {path}"
+    return str(path)
+
+
 def _check_stored(fits: pd.DataFrame, stored_rows: Sequence[dict | None]) -> list[str]:
     """Compare a batch's stored fit with our refit where K agrees; notes for the report."""
     notes, checked = [], 0
@@ -409,7 +416,7 @@ def _settings_rows(
             f"the largest min(K, m / {settings.gap_span:g}) of a spectrum's m gaps (--gap-span)",
         ),
         ("grouped by", ", ".join(settings.group_by) or "off (--group-by COLUMN)"),
-        ("paper numbers", f"{reference_path} (Xie et al. 2022, Tables 6-11, 13)"),
+        ("paper numbers", f"{_reference_label(reference_path)} (Xie et al. 2022, Tables 6-11, 13)"),
     ]
     for info in collected.batches:
         s = info["settings"]
