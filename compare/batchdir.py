@@ -327,11 +327,11 @@ class BatchFolder:
             key = row.get(column)
             if not key:
                 continue
-            path = self.spectra / str(key)
             own = {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix) and k != column}
             fitted = ("k", "x_min", "beta", "sigma", "s", "d_ks", "d_c", "is_power_law")
             base = {k: v for k, v in row.items() if k not in fitted}
-            found.append((path if path.is_file() else None, {**base, **own, SPECTRUM_COLUMN: key}))
+            own_row = {**base, **own, SPECTRUM_COLUMN: key}
+            found.append((self.spectrum_path(own_row), own_row))
         return found
 
     def write_table(self, table: pd.DataFrame, *, csv: bool = False) -> None:
