@@ -66,6 +66,10 @@ __all__ = [
 #: Networks with at least this many degrees of freedom use the sliced solver when it is
 #: asked for at most ``SLICED_MAX_FRACTION`` of the modes (measured crossover, bench/bench_anm.py).
 SLICED_MIN_DOF = 1500
+#: The same crossover for the GNM's Kirchhoff matrix (one degree of freedom a node, sparser
+#: factors): sliced / dense = 0.54-0.90 from 624 to 933 nodes at 7.3-9 A, 0.91-1.3 at 574-584,
+#: 1.3-2 below 500 (bench/bench_models.py, 2026-12-02).
+SLICED_MIN_DOF_GNM = 600
 SLICED_MAX_FRACTION = 0.25
 #: Below :data:`SLICED_LARGE_DOF` degrees of freedom the sliced solver is taken only up to this
 #: cutoff (angstrom): the sparse factors fill in as the contacts grow, and LAPACK on the dense
@@ -82,7 +86,9 @@ def _isolated_residues(matrix: sp.csr_matrix | np.ndarray, dof_per_node: int) ->
     return int(np.count_nonzero(~diagonal.any(axis=1)))
 
 
-def _choose_solver(solver: str, n_dof: int, wanted: int | None, cutoff: float | None = 1.0) -> str:
+def _choose_solver(
+    solver: str, n_dof: int, wanted: int | None, cutoff: float | None = 1.0, dof_per_node: int = 3
+) -> str:
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     if solver != "auto":
@@ -91,7 +97,8 @@ def _choose_solver(solver: str, n_dof: int, wanted: int | None, cutoff: float | 
     # cost more than LAPACK on the whole (bench/bench_models.py).
     if cutoff is None or (cutoff > SLICED_MAX_CUTOFF and n_dof < SLICED_LARGE_DOF):
         return "dense"
-    if wanted is not None and n_dof >= SLICED_MIN_DOF and wanted <= SLICED_MAX_FRACTION * n_dof:
+    min_dof = SLICED_MIN_DOF if dof_per_node == 3 else SLICED_MIN_DOF_GNM
+    if wanted is not None and n_dof >= min_dof and wanted <= SLICED_MAX_FRACTION * n_dof:
         return "sliced"
     return "dense"
 
@@ -212,7 +219,9 @@ def _prepare(
         wanted = _wanted_modes(n_dof, spec.top, spec.fraction, spec.rigid)
     except ValueError as exc:
         raise EnmspecError(f"{label}: {exc} ({n_dof - spec.rigid} nonzero modes)") from None
-    chosen = _choose_solver(solver_for_device(spec.solver, spec.device), n_dof, wanted, cutoff)
+    chosen = _choose_solver(
+        solver_for_device(spec.solver, spec.device), n_dof, wanted, cutoff, spec.dof_per_node
+    )
     check_size(label, n_res, chosen, max_residues=max_residues, dof_per_node=spec.dof_per_node)
     return coords, label, n_chains, chosen, wanted
 

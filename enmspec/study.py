@@ -167,7 +167,9 @@ def cutoff_study(
         else:
             matrix = anm_from_pairs(coords, pairs[keep], dist2[keep], k)
         # each cutoff its own solver; the largest cutoff's, checked for memory, needs the most
-        here = _choose_solver(solver_for_device(solver, device), matrix.shape[0], wanted, cutoff)
+        here = _choose_solver(
+            solver_for_device(solver, device), matrix.shape[0], wanted, cutoff, spec.dof_per_node
+        )
         try:
             spectrum = _spectrum_of(
                 matrix,

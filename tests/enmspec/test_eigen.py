@@ -55,6 +55,28 @@ def test_dense_returns_everything(pdb_1pwc):
     np.testing.assert_allclose(got.eigenvalues, np.linalg.eigvalsh(h.toarray()), rtol=0, atol=1e-12)
 
 
+def test_dense_leaves_its_input_and_takes_any_layout(pdb_1pwc):
+    """``dsytrd`` + ``dsterf`` on a copy: C or Fortran order, the caller's array unchanged."""
+    h = anm_hessian(load_structure(pdb_1pwc).coords).toarray()
+    before = h.copy()
+    ref = np.linalg.eigvalsh(h)
+    for matrix in (h, np.asfortranarray(h)):
+        got = dense_eigenvalues(matrix).eigenvalues
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * ref[-1])
+    np.testing.assert_array_equal(h, before)
+    assert dense_eigenvalues(np.array([[2.5]])).eigenvalues.tolist() == [2.5]
+
+
+def test_gnm_takes_the_sliced_solver_from_fewer_nodes():
+    """The measured crossovers: 600 nodes for a Kirchhoff matrix, 1,500 degrees of freedom for ANM."""
+    from enmspec.spectrum import SLICED_MIN_DOF_GNM, _choose_solver
+
+    assert _choose_solver("auto", SLICED_MIN_DOF_GNM, 60, 7.3, dof_per_node=1) == "sliced"
+    assert _choose_solver("auto", SLICED_MIN_DOF_GNM - 1, 60, 7.3, dof_per_node=1) == "dense"
+    assert _choose_solver("auto", SLICED_MIN_DOF_GNM, 60, 7.3, dof_per_node=3) == "dense"
+    assert _choose_solver("auto", 900, 90, 12.0, dof_per_node=1) == "dense"
+
+
 def test_torch_backend_matches_dense(pdb_1pwc):
     pytest.importorskip("torch")
     from enmspec.eigen import torch_eigenvalues
