@@ -104,7 +104,7 @@ def dense_eigenvalues(hessian: sp.spmatrix | np.ndarray) -> LowestModes:
 def _tridiagonal_eigenvalues(matrix: np.ndarray) -> np.ndarray:
     """Eigenvalues of a dense symmetric ``matrix`` (overwritten), ascending."""
     n = matrix.shape[0]
-    if n == 1:
+    if n == 1:  # scipy's dsterf wrapper refuses an empty off-diagonal
         return matrix.reshape(1).copy()
     sytrd, sterf = sl.get_lapack_funcs(("sytrd", "sterf"), (matrix,))
     _, d, e, _, info = sytrd(matrix, lower=1, lwork=_sytrd_lwork(n), overwrite_a=1)
@@ -121,7 +121,9 @@ def _sytrd_lwork(n: int) -> int:
     """``dsytrd``'s optimal workspace for order ``n`` (its blocked reduction needs it)."""
     query = sl.get_lapack_funcs("sytrd_lwork", (np.zeros(1),))
     lwork, info = query(n, lower=1)
-    return max(int(lwork), 1) if info == 0 else max(n * 32, 1)
+    if info != 0:
+        raise ValueError(f"dsytrd workspace query: illegal argument {-info}")
+    return int(lwork)
 
 
 def solver_for_device(solver: str, device: str | None) -> str:
