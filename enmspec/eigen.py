@@ -18,7 +18,6 @@ Three interchangeable solvers return the ``count`` smallest eigenvalues, ascendi
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,8 +72,8 @@ def dense_eigenvalues(hessian: sp.spmatrix | np.ndarray) -> LowestModes:
     """All eigenvalues by LAPACK: ``dsytrd`` (Householder tridiagonal) then ``dsterf`` (QL/QR).
 
     This is what :func:`scipy.linalg.eigh` does for ``eigvals_only`` (``dsyevd`` calls the same
-    two routines), without its wrapper and workspace query: 8-13 % less time from 200 to 730
-    nodes (bench/bench_models.py), the same eigenvalues to rounding. For every-eigenvalue
+    two routines), without its wrapper and workspace query and with a smaller block for small
+    matrices (:func:`sytrd_block`), the same eigenvalues to rounding. For every-eigenvalue
     problems ``dsterf`` was faster than MRRR (``dstemr``) and bisection (``dstebz``), even for
     a tenth of the spectrum (measured on the GNM of 1HVR to 19HC, 2026-12-02).
 
@@ -107,7 +106,7 @@ def _tridiagonal_eigenvalues(matrix: np.ndarray) -> np.ndarray:
     if n == 1:  # scipy's dsterf wrapper refuses an empty off-diagonal
         return matrix.reshape(1).copy()
     sytrd, sterf = sl.get_lapack_funcs(("sytrd", "sterf"), (matrix,))
-    _, d, e, _, info = sytrd(matrix, lower=1, lwork=_sytrd_lwork(n), overwrite_a=1)
+    _, d, e, _, info = sytrd(matrix, lower=1, lwork=sytrd_block(n) * n, overwrite_a=1)
     if info != 0:
         raise ValueError(f"dsytrd: illegal argument {-info}")
     w, info = sterf(d, e, overwrite_d=1, overwrite_e=1)
@@ -116,14 +115,19 @@ def _tridiagonal_eigenvalues(matrix: np.ndarray) -> np.ndarray:
     return w
 
 
-@functools.lru_cache(maxsize=64)
-def _sytrd_lwork(n: int) -> int:
-    """``dsytrd``'s optimal workspace for order ``n`` (its blocked reduction needs it)."""
-    query = sl.get_lapack_funcs("sytrd_lwork", (np.zeros(1),))
-    lwork, info = query(n, lower=1)
-    if info != 0:
-        raise ValueError(f"dsytrd workspace query: illegal argument {-info}")
-    return int(lwork)
+def sytrd_block(n: int) -> int:
+    """Block size for ``dsytrd`` at order ``n``: 8 below 700, 16 below 1,800, 32 (LAPACK's) beyond.
+
+    ``dsytrd`` takes its block size from the workspace it is given (``lwork // n``). LAPACK's
+    own choice, 32, is never faster: with one OpenBLAS thread a block of 8 took 10-21 % less
+    time from 100 to 600, 16 took 5-6 % less at 800-1,000 and the same from 1,300 on
+    (``bench/bench_eigen_block.py``, 2026-12-02; the same reduction, blocked differently).
+    """
+    if n < 700:
+        return 8
+    if n < 1800:
+        return 16
+    return 32
 
 
 def solver_for_device(solver: str, device: str | None) -> str:

@@ -67,6 +67,24 @@ def test_dense_leaves_its_input_and_takes_any_layout(pdb_1pwc):
     assert dense_eigenvalues(np.array([[2.5]])).eigenvalues.tolist() == [2.5]
 
 
+@pytest.mark.parametrize("block", [1, 2, 8, 16, 32, 64])
+def test_dense_is_the_same_for_any_dsytrd_block(pdb_1pwc, monkeypatch, block):
+    """The block size only reorders the reduction: every block gives LAPACK's eigenvalues."""
+    import enmspec.eigen as eigen
+
+    h = anm_hessian(load_structure(pdb_1pwc).coords, cutoff=7.0).toarray()[:450, :450]
+    ref = np.linalg.eigvalsh(h)
+    monkeypatch.setattr(eigen, "sytrd_block", lambda n: block)
+    got = dense_eigenvalues(h).eigenvalues
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * ref[-1])
+
+
+def test_dsytrd_block_rule():
+    from enmspec.eigen import sytrd_block
+
+    assert [sytrd_block(n) for n in (2, 699, 700, 1799, 1800, 5000)] == [8, 8, 16, 16, 32, 32]
+
+
 def test_gnm_takes_the_sliced_solver_from_fewer_nodes():
     """The measured crossovers: 600 nodes for a Kirchhoff matrix, 1,500 degrees of freedom for ANM."""
     from enmspec.spectrum import SLICED_MIN_DOF_GNM, _choose_solver

@@ -1,0 +1,96 @@
+"""Benchmark: ``dsytrd``'s block size, the package's rule against LAPACK's own choice.
+
+``dense_eigenvalues`` gives ``dsytrd`` a workspace of ``sytrd_block(n) * n``, so that it blocks
+by 8 (below 700), 16 (below 1,800) or 32. LAPACK's workspace query asks for 32 at every size.
+For each order this times, interleaved and with one BLAS thread, the reduction with every block
+in ``--blocks`` and with the query's workspace, on a random symmetric matrix (the reduction's
+cost does not depend on the values), and prints each time over the query's: below 1 is faster.
+Then the whole dense eigenvalue stage (``dense_eigenvalues``) against ``scipy.linalg.eigh``
+(``eigvals_only``, driver ``evd``), which runs the same two LAPACK routines.
+
+Run:  python bench/bench_eigen_block.py [--sizes 100,200,400,600,800,1000,1300,1600,2000]
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from functools import partial  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+import scipy.linalg as sl  # noqa: E402
+
+from enmspec.eigen import dense_eigenvalues, sytrd_block  # noqa: E402
+
+
+def median_times(fns: list, repeats: int) -> list[float]:
+    """Median seconds of each function, run in turn ``repeats`` times after one untimed round."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for slot, fn in zip(times, fns, strict=True):
+            start = time.perf_counter()
+            fn()
+            slot.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def repeats_for(n: int, budget: float) -> int:
+    """About ``budget`` seconds of one reduction's repeats, 3 to 200."""
+    est = 1.3e-10 * n**3 + 1e-5
+    return int(min(200, max(3, budget / est)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,200,300,400,600,800,1000,1300,1600,2000")
+    parser.add_argument("--blocks", default="4,8,16,32")
+    parser.add_argument("--budget", type=float, default=0.5, help="seconds per timing series")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    blocks = [int(b) for b in args.blocks.split(",")]
+    print(f"cpu_count={os.cpu_count()} machine={platform.machine()} python={platform.python_version()}")
+    print(f"numpy={np.__version__} scipy={scipy.__version__} BLAS threads=1")
+    sytrd, query = sl.get_lapack_funcs(("sytrd", "sytrd_lwork"), (np.zeros(1),))
+    rng = np.random.default_rng(0)
+
+    print("\n1. dsytrd time over the time with LAPACK's queried workspace (block 32)")
+    print(
+        f"{'n':>5} {'query_ms':>9} "
+        + " ".join(f"{'nb=' + str(b):>7}" for b in blocks)
+        + f" {'rule':>5} {'rule/query':>10}"
+    )
+    for n in sizes:
+        a = rng.standard_normal((n, n))
+        a = np.asfortranarray(a + a.T)
+        lwork = int(query(n, lower=1)[0])
+        rule = sytrd_block(n)
+        works = [lwork] + [b * n for b in blocks] + [rule * n]
+        fns = [partial(sytrd, a, lower=1, lwork=w) for w in works]
+        t = median_times(fns, repeats_for(n, args.budget))
+        ratios = " ".join(f"{x / t[0]:>7.2f}" for x in t[1:-1])
+        print(f"{n:>5} {t[0] * 1e3:>9.3f} {ratios} {rule:>5} {t[-1] / t[0]:>10.2f}")
+
+    print("\n2. dense_eigenvalues over scipy.linalg.eigh(eigvals_only=True, driver='evd')")
+    print(f"{'n':>5} {'eigh_ms':>9} {'ours_ms':>9} {'ours/eigh':>10} {'max_diff/max':>13}")
+    for n in sizes:
+        a = rng.standard_normal((n, n))
+        a = a + a.T
+        t_eigh, t_ours = median_times(
+            [partial(sl.eigh, a, eigvals_only=True, driver="evd"), partial(dense_eigenvalues, a)],
+            repeats_for(n, 2 * args.budget),
+        )
+        ref = sl.eigh(a, eigvals_only=True, driver="evd")
+        diff = float(np.max(np.abs(dense_eigenvalues(a).eigenvalues - ref)) / np.max(np.abs(ref)))
+        print(f"{n:>5} {t_eigh * 1e3:>9.3f} {t_ours * 1e3:>9.3f} {t_ours / t_eigh:>10.2f} {diff:>13.1e}")
+
+
+if __name__ == "__main__":
+    main()
