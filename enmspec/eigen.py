@@ -68,7 +68,7 @@ class LowestModes:
     n_solves: int = 0
 
 
-def dense_eigenvalues(hessian: sp.spmatrix | np.ndarray) -> LowestModes:
+def dense_eigenvalues(hessian: sp.spmatrix | np.ndarray, *, overwrite: bool = False) -> LowestModes:
     """All eigenvalues by LAPACK: ``dsytrd`` (Householder tridiagonal) then ``dsterf`` (QL/QR).
 
     This is what :func:`scipy.linalg.eigh` does for ``eigvals_only`` (``dsyevd`` calls the same
@@ -80,7 +80,11 @@ def dense_eigenvalues(hessian: sp.spmatrix | np.ndarray) -> LowestModes:
     Parameters
     ----------
     hessian : sparse matrix or ndarray, shape (m, m), float64
-        The symmetric matrix (ANM Hessian or GNM Kirchhoff matrix); left unchanged.
+        The symmetric matrix (ANM Hessian or GNM Kirchhoff matrix); left unchanged unless
+        ``overwrite``.
+    overwrite : bool
+        Let the reduction work in a dense float64 ``hessian`` itself (C or Fortran order)
+        instead of a copy; its contents are then lost. Saves a copy and its memory.
 
     Returns
     -------
@@ -92,8 +96,13 @@ def dense_eigenvalues(hessian: sp.spmatrix | np.ndarray) -> LowestModes:
     ConvergenceError
         ``dsterf`` did not converge.
     """
+    owned = overwrite and isinstance(hessian, np.ndarray) and hessian.dtype == np.float64
     if sp.issparse(hessian):
         matrix = hessian.toarray(order="F")
+    elif owned and hessian.flags.f_contiguous:
+        matrix = hessian
+    elif owned and hessian.flags.c_contiguous:
+        matrix = hessian.T  # symmetric: the same matrix, in Fortran order
     else:
         matrix = np.array(hessian, dtype=np.float64, order="F")
     w = _tridiagonal_eigenvalues(matrix)
@@ -121,7 +130,7 @@ def sytrd_block(n: int) -> int:
     ``dsytrd`` takes its block size from the workspace it is given (``lwork // n``). LAPACK's
     own choice, 32, is never faster: with one OpenBLAS thread a block of 8 took 10-21 % less
     time from 100 to 600, 16 took 5-6 % less at 800-1,000 and the same from 1,300 on
-    (``bench/bench_eigen_block.py``, 2026-12-02; the same reduction, blocked differently).
+    (``bench/bench_dense_path.py``, 2026-12-02; the same reduction, blocked differently).
     """
     if n < 700:
         return 8

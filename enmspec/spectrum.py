@@ -148,7 +148,7 @@ def _lowest_modes(
         return sliced_eigenvalues(hessian, wanted, zero_rtol=zero_rtol, seed=seed)
     if chosen == "torch":
         return torch_eigenvalues(hessian, device=device)
-    return dense_eigenvalues(hessian)
+    return dense_eigenvalues(hessian, overwrite=True)
 
 
 def count_zero_modes(
@@ -238,7 +238,10 @@ def _spectrum_of(
     started: float,
     extra_meta: dict | None = None,
 ) -> Spectrum:
-    """The inverse spectrum of one network matrix (ANM Hessian or GNM Kirchhoff matrix)."""
+    """The inverse spectrum of one network matrix (ANM Hessian or GNM Kirchhoff matrix), consumed.
+
+    A dense ``matrix`` is overwritten by the dense solver (its tridiagonal reduction).
+    """
     dof = spec.dof_per_node
     n_dof = matrix.shape[0]
     n_res = n_dof // dof

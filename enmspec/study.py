@@ -162,14 +162,18 @@ def cutoff_study(
         k = spring_constants(dist2[keep], springs=springs, gamma=gamma)
         if w is not None:
             k = k * (w[pairs[keep, 0]] * w[pairs[keep, 1]])
-        if model == "gnm":
-            matrix = gnm_from_pairs(len(coords), pairs[keep], k)
-        else:
-            matrix = anm_from_pairs(coords, pairs[keep], dist2[keep], k)
         # each cutoff its own solver; the largest cutoff's, checked for memory, needs the most
         here = _choose_solver(
-            solver_for_device(solver, device), matrix.shape[0], wanted, cutoff, spec.dof_per_node
+            solver_for_device(solver, device),
+            spec.dof_per_node * len(coords),
+            wanted,
+            cutoff,
+            spec.dof_per_node,
         )
+        if model == "gnm":
+            matrix = gnm_from_pairs(len(coords), pairs[keep], k, dense=here == "dense")
+        else:
+            matrix = anm_from_pairs(coords, pairs[keep], dist2[keep], k)
         try:
             spectrum = _spectrum_of(
                 matrix,

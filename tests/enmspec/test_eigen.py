@@ -65,6 +65,10 @@ def test_dense_leaves_its_input_and_takes_any_layout(pdb_1pwc):
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * ref[-1])
     np.testing.assert_array_equal(h, before)
     assert dense_eigenvalues(np.array([[2.5]])).eigenvalues.tolist() == [2.5]
+    for matrix in (h.copy(), np.asfortranarray(h), h.astype(np.float32)):
+        got = dense_eigenvalues(matrix, overwrite=True).eigenvalues
+        tol = 1e-12 if matrix.dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(got, ref, rtol=0, atol=tol * ref[-1])
 
 
 @pytest.mark.parametrize("block", [1, 2, 8, 16, 32, 64])

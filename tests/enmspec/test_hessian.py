@@ -95,6 +95,27 @@ def test_cutoff_is_inclusive():
     assert dist2.tolist() == [81.0]
 
 
+@pytest.mark.parametrize("n_nodes", [3, 700])
+def test_every_pair_search_and_tree_search_agree(monkeypatch, n_nodes):
+    """Both contact searches (every pair up to PDIST_MAX_NODES, KD-tree above) give the same pairs,
+    sorted, with ties at the cutoff kept by both, and none against a naive double loop."""
+    import enmspec.hessian as hessian
+
+    rng = np.random.default_rng(7)
+    xyz = np.round(rng.uniform(0, 3 * n_nodes ** (1 / 3) * 2.5, size=(n_nodes, 3)), 1)
+    xyz[1] = xyz[0] + [9.0, 0.0, 0.0]  # a pair exactly at the cutoff
+    found = {}
+    for limit in (10**6, 0):  # every pair; KD-tree
+        monkeypatch.setattr(hessian, "PDIST_MAX_NODES", limit)
+        found[limit] = contact_pairs(xyz, cutoff=9.0)
+    (p_all, d_all), (p_tree, d_tree) = found.values()
+    assert np.array_equal(p_all, p_tree) and np.array_equal(d_all, d_tree)
+    d2 = ((xyz[:, None, :] - xyz[None, :, :]) ** 2).sum(-1)
+    i, j = np.nonzero(np.triu(d2 <= 81.0, k=1))
+    assert p_all.tolist() == np.stack([i, j], axis=1).tolist()
+    assert [0, 1] in p_all.tolist()
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
         anm_hessian(np.zeros((4, 2)))

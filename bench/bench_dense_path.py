@@ -1,4 +1,4 @@
-"""Benchmark: ``dsytrd``'s block size, the package's rule against LAPACK's own choice.
+"""Benchmark: the dense path's pieces: ``dsytrd``'s block size and the contact search.
 
 ``dense_eigenvalues`` gives ``dsytrd`` a workspace of ``sytrd_block(n) * n``, so that it blocks
 by 8 (below 700), 16 (below 1,800) or 32. LAPACK's workspace query asks for 32 at every size.
@@ -8,7 +8,10 @@ cost does not depend on the values), and prints each time over the query's: belo
 Then the whole dense eigenvalue stage (``dense_eigenvalues``) against ``scipy.linalg.eigh``
 (``eigvals_only``, driver ``evd``), which runs the same two LAPACK routines.
 
-Run:  python bench/bench_eigen_block.py [--sizes 100,200,400,600,800,1000,1300,1600,2000]
+Last, the contact search at 7.3, 9 and 15 A on the shipped entries: every pair by ``pdist``
+(what ``contact_pairs`` does up to ``PDIST_MAX_NODES`` nodes) over the KD-tree, same pairs.
+
+Run:  python bench/bench_dense_path.py [--sizes 100,200,400,600,800,1000,1300,1600,2000]
 """
 
 import os
@@ -26,7 +29,9 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import scipy.linalg as sl  # noqa: E402
 
+from enmspec import example_structures, load_structure  # noqa: E402
 from enmspec.eigen import dense_eigenvalues, sytrd_block  # noqa: E402
+from enmspec.hessian import PDIST_MAX_NODES, _pairs_within_all, _pairs_within_tree  # noqa: E402
 
 
 def median_times(fns: list, repeats: int) -> list[float]:
@@ -90,6 +95,19 @@ def main() -> None:
         ref = sl.eigh(a, eigvals_only=True, driver="evd")
         diff = float(np.max(np.abs(dense_eigenvalues(a).eigenvalues - ref)) / np.max(np.abs(ref)))
         print(f"{n:>5} {t_eigh * 1e3:>9.3f} {t_ours * 1e3:>9.3f} {t_ours / t_eigh:>10.2f} {diff:>13.1e}")
+
+    print(f"\n3. Contact search, every pair (pdist) over the KD-tree (pdist up to {PDIST_MAX_NODES} nodes)")
+    print(f"{'id':<6} {'N':>5} " + " ".join(f"{str(c) + ' A':>7}" for c in (7.3, 9.0, 15.0)))
+    for name, path in example_structures().items():
+        xyz = load_structure(path).coords
+        cells = []
+        for cutoff in (7.3, 9.0, 15.0):
+            tree, every = median_times(
+                [partial(_pairs_within_tree, xyz, cutoff), partial(_pairs_within_all, xyz, cutoff)], 200
+            )
+            assert np.array_equal(_pairs_within_tree(xyz, cutoff), _pairs_within_all(xyz, cutoff))
+            cells.append(f"{every / tree:>7.2f}")
+        print(f"{name:<6} {len(xyz):>5} " + " ".join(cells))
 
 
 if __name__ == "__main__":
