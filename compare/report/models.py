@@ -20,7 +20,20 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["MODEL_DISPLAY", "cutoff_curve_table", "cutoff_curves", "model_figures", "model_table"]
+__all__ = [
+    "MODEL_DISPLAY",
+    "PAPER_NETWORK",
+    "cutoff_curve_table",
+    "cutoff_curves",
+    "model_figures",
+    "model_table",
+    "network_columns",
+]
+
+#: The paper's network: the ANM, equal springs, 9 A (model, springs, cutoff).
+PAPER_NETWORK = ("anm", "uniform", 9.0)
+#: The label of a protein row whose spectrum records no network (counted as the paper's).
+UNRECORDED = "not recorded"
 
 #: How the two tables are displayed (see :func:`compare.report.render.format_table`).
 MODEL_DISPLAY = {
@@ -68,6 +81,55 @@ def _networks(fits: pd.DataFrame) -> pd.DataFrame:
     cutoff = proteins.get(keys.CUTOFF)
     proteins["cutoff"] = np.nan if cutoff is None else cutoff.astype(float)
     return proteins
+
+
+def network_label(model: str, springs: str, cutoff: float) -> str:
+    """A network in words: ``"ANM 9 Å"``, ``"GNM 7.3 Å"``, ``"ANM pf, all pairs"``."""
+    where = "all pairs" if np.isnan(cutoff) else f"{cutoff:g} Å"
+    return f"{model.upper()} {where}" if springs == "uniform" else f"{model.upper()} {springs}, {where}"
+
+
+def network_columns(fits: pd.DataFrame) -> pd.DataFrame:
+    """Each protein row's network in words and whether it is the paper's (ANM, equal springs, 9 Å).
+
+    A spectrum that records none of ``enm_model``, ``springs`` and ``cutoff`` is labelled
+    :data:`UNRECORDED` and counted as the paper's network.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        :func:`compare.report.tables.fit_many` output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like the protein rows of ``fits``; columns ``network`` (str), ``paper_network``
+        (bool) and ``network_group`` (``network``, with the paper's label for unrecorded rows: what
+        the report splits the proteins by).
+    """
+    import pandas as pd
+
+    proteins = _networks(fits)
+    recorded = pd.Series(False, index=proteins.index)
+    for column in (keys.ENM_MODEL, keys.SPRINGS, keys.CUTOFF):
+        if column in fits:
+            recorded |= fits.loc[proteins.index, column].notna()
+    model, springs, cutoff = PAPER_NETWORK
+    paper = (
+        (proteins["model"] == model)
+        & (proteins["springs"] == springs)
+        & np.isclose(proteins["cutoff"].astype(float), cutoff)
+    )
+    labels = [
+        network_label(m, sp, c) if r else UNRECORDED
+        for m, sp, c, r in zip(
+            proteins["model"], proteins["springs"], proteins["cutoff"], recorded, strict=True
+        )
+    ]
+    group = [label if r else network_label(*PAPER_NETWORK) for label, r in zip(labels, recorded, strict=True)]
+    return pd.DataFrame(
+        {"network": labels, "paper_network": paper | ~recorded, "network_group": group}, index=proteins.index
+    )
 
 
 def _stats(group: pd.DataFrame) -> dict:

@@ -8,6 +8,7 @@ SVG reproducibly (fixed SVG hash salt, no date or software stamp).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import os
@@ -500,10 +501,18 @@ def report_figures(
     """
     from compare.eigengap import gap_k
     from compare.powerlaw import eigengaps, fit_power_law
+    from compare.report.models import network_columns
 
     figures = []
     chosen = [i for kind in KINDS for i in _overlay(fits, kind, overlay)]
+    network = network_columns(fits)
     subset = [spectra[i] for i in chosen]
+    if network["network_group"].nunique() > 1:  # name each protein's network where several are drawn
+        names = network["network"]
+        subset = [
+            dataclasses.replace(s, name=f"{s.name}, {names[fits.index[i]]}") if s.kind == "protein" else s
+            for s, i in zip(subset, chosen, strict=True)
+        ]
     ks = [int(fits.iloc[i]["k"]) for i in chosen]
     shown = (
         ""
@@ -546,15 +555,21 @@ def report_figures(
             "fitted-β d_c. Spectra left of the dashed line pass the KS test (paper Figure 10).",
         )
     )
-    proteins = fits[fits["kind"] == "protein"]
+    proteins = fits.loc[network.index[network["paper_network"]]]
     if len(proteins) and proteins["n_residues"].notna().any():
-        ax = s_versus_size(fits, reference=reference)
+        ax = s_versus_size(proteins, reference=reference)
+        others = len(network) - len(proteins)
+        also = (
+            f" Only the paper's network (ANM, equal springs, 9 Å): {others} other protein spectra left out."
+            if others
+            else ""
+        )
         figures.append(
             (
                 "s_versus_size",
                 ax.figure,
                 "s against protein size 3N with its standard error; black "
-                "segments: the paper's mean s per Table-13 bin (9166 proteins).",
+                f"segments: the paper's mean s per Table-13 bin (9166 proteins).{also}",
             )
         )
     networks = fits[fits["kind"] == "network"]

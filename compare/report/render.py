@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compare.report.groups import GROUP_DISPLAY, GROUP_PREFIX
-from compare.report.models import MODEL_DISPLAY, model_sections
+from compare.report.models import MODEL_DISPLAY, model_sections, network_columns
 from compare.spectrum import KIND_LABELS, KINDS
 
 if TYPE_CHECKING:
@@ -173,9 +173,11 @@ _DISPLAY = {
         ),
     ),
     "proteins": (
-        "Protein inverse ANM spectra, one row each (the paper's Table 11); n = 3N − 6 modes.",
+        "Protein inverse spectra, one row each (the paper's Table 11, its network ANM 9 Å); n = the "
+        "nonzero modes (3N − 6 for a connected ANM, N − 1 for a GNM).",
         (
             ("entry", "text", "name"),
+            ("network", "text", "network"),
             ("N (Cα)", "int", "n_residues"),
             ("n", "int", "n_modes"),
             ("K", "int", "k"),
@@ -287,13 +289,17 @@ def _comparison_long(table: pd.DataFrame) -> list[dict]:
 
 def _kinds_display(table: pd.DataFrame) -> tuple[tuple, list[dict]]:
     """Specs and text rows of :func:`kind_comparison`: counts as ints, rates in %, the rest 3 decimals."""
-    kinds = [k for k in KINDS if k in table]
+    kinds = [k for k in table.columns if k != "statistic"]  # kinds, or "protein: <network>"
     rows = []
     for r in table.to_dict("records"):
         stat = r["statistic"]
         style = "int" if stat == "spectra" else "pct" if ("rate" in stat or "share" in stat) else "f3"
         rows.append({"statistic": stat.replace("beta", "β"), **{k: _cell(style, r, (k,)) for k in kinds}})
-    specs = (("statistic", "text", "statistic"), *((KIND_LABELS[k], "text", k) for k in kinds))
+    headers = [KIND_LABELS.get(k) or k.replace("protein: ", "proteins, ") for k in kinds]
+    specs = (
+        ("statistic", "text", "statistic"),
+        *((h, "text", k) for h, k in zip(headers, kinds, strict=True)),
+    )
     return specs, rows
 
 
@@ -484,6 +490,13 @@ def _glance(fits: pd.DataFrame, not_analysed: int) -> list[str]:
                 f"Massey's d_c, {int(part['is_power_law_fitted'].sum())} with the fitted-β d_c; mean s = "
                 f"{part['s'].mean():.3f}, mean β = {part['beta'].mean():.3f}."
             )
+    network = network_columns(fits)
+    if network["network_group"].nunique() > 1:
+        means = [
+            f"{label} {fits.loc[group.index, 's'].mean():.3f} ({len(group)})"
+            for label, group in network.groupby("network_group", sort=True)
+        ]
+        glance.append(f"Proteins by network, mean s (spectra): {'; '.join(means)}.")
     if not_analysed:
         glance.append(f"{not_analysed} batch row(s) not analysed (see the last table).")
     return glance
@@ -510,20 +523,23 @@ def _kind_sections(
             )
         )
     if "proteins" in tables:
-        sections.append(
-            Section(
-                "Proteins",
-                tables=[
-                    format_table("proteins", tables["proteins"], bootstrap=bootstrap),
-                    format_table("protein_size_bins", tables["protein_size_bins"]),
-                ],
-                paragraphs=[
-                    "One row per protein in the form of the paper's Table 11 (inverse ANM spectrum "
-                    "σ = 1/λ), then the size-binned summary of its Table 13 beside the paper's numbers "
-                    "(Δ = ours − paper)."
-                ],
-                figures=shown("s_versus_size"),
+        proteins = tables["proteins"]
+        paragraph = (
+            "One row per protein in the form of the paper's Table 11 (inverse spectrum σ = 1/λ), then "
+            "the size-binned summary of its Table 13 beside the paper's numbers (Δ = ours − paper)."
+        )
+        others = int((~proteins["paper_network"].astype(bool)).sum()) if "paper_network" in proteins else 0
+        if others:
+            paper = len(proteins) - others
+            paragraph += (
+                f" Table 13 and the figure take only the {paper} spectra of the paper's network (ANM, "
+                f"equal springs, 9 Å); the other {others} are compared in Elastic network models."
             )
+        listed = [format_table("proteins", proteins, bootstrap=bootstrap)]
+        if "protein_size_bins" in tables:
+            listed.append(format_table("protein_size_bins", tables["protein_size_bins"]))
+        sections.append(
+            Section("Proteins", tables=listed, paragraphs=[paragraph], figures=shown("s_versus_size"))
         )
     return sections
 

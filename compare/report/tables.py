@@ -351,15 +351,24 @@ def kind_comparison(fits: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per statistic (``statistic``), one column per kind present (``protein``,
-        ``network``).
+        ``network``, ``gradient-noise``). Protein rows of several elastic networks get one column
+        each instead, ``protein: <network>`` (:func:`compare.report.models.network_columns`).
     """
     import pandas as pd
 
-    out: dict[str, dict[str, float]] = {}
+    from compare.report.models import network_columns
+
+    network = network_columns(fits)
+    parts: dict[str, pd.DataFrame] = {}
     for kind in KINDS:
         part = fits[fits["kind"] == kind]
-        if not len(part):
-            continue
+        if kind == "protein" and network["network_group"].nunique() > 1:
+            for label, group in network.groupby("network_group", sort=True):
+                parts[f"protein: {label}"] = fits.loc[group.index]
+        elif len(part):
+            parts[kind] = part
+    out: dict[str, dict[str, float]] = {}
+    for column, part in parts.items():
         col: dict[str, float] = {
             "spectra": float(len(part)),
             "pass rate (Massey d_c)": float(part["is_power_law"].astype(bool).mean()),
@@ -378,7 +387,7 @@ def kind_comparison(fits: pd.DataFrame) -> pd.DataFrame:
                     f"{label} max": float(x.max()),
                 }
             )
-        out[kind] = col
+        out[column] = col
     table = pd.DataFrame(out)
     table.index.name = "statistic"
     return table.reset_index()

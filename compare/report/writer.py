@@ -30,7 +30,7 @@ from compare.report.groups import (
     group_table_name,
     predicted_beside_experimental,
 )
-from compare.report.models import cutoff_curve_table, model_figures, model_table
+from compare.report.models import cutoff_curve_table, model_figures, model_table, network_columns
 from compare.report.reference import paper_comparison
 from compare.report.render import render_html, render_markdown, report_sections
 from compare.report.tables import (
@@ -582,8 +582,11 @@ def _report_tables(
     if len(networks):
         tables["networks"] = networks.reset_index(drop=True)
     if len(proteins):
-        tables["proteins"] = proteins.reset_index(drop=True)
-        tables["protein_size_bins"] = size_summary(fits, reference)
+        network = network_columns(fits)
+        tables["proteins"] = proteins.join(network.drop(columns="network_group")).reset_index(drop=True)
+        paper_rows = proteins[network["paper_network"]]
+        if len(paper_rows):  # Table 13 is the paper's network: the others are in "models"
+            tables["protein_size_bins"] = size_summary(paper_rows, reference)
         tables["models"] = model_table(fits)
         curve = cutoff_curve_table(fits)
         if len(curve):

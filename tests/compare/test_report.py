@@ -270,7 +270,7 @@ def test_html_self_contained(report):
     assert format_number(hvr["d_ks"], 3) in parser.cells
     assert "broken" in " ".join(parser.cells)  # the failed batch row, not analysed
     markdown = (report / "report.md").read_text(encoding="utf-8")
-    assert f"| 1HVR | {int(hvr['n_residues'])} |" in markdown
+    assert f"| 1HVR | {hvr['network']} | {int(hvr['n_residues'])} |" in markdown
     assert "![" in markdown and "(figures/rank_size.png)" in markdown
     for name in summary["tables"]:
         if name != "fits":

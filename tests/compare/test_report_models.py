@@ -78,3 +78,72 @@ def test_no_curve_without_a_study():
     fits = fit_many(spectra()[-2:])
     assert cutoff_curve_table(fits).empty
     assert len(model_table(fits)) == 2
+
+
+def mixed_networks() -> list[Spectrum]:
+    """The same three entries in the paper's network and in a GNM, one ANM at 8 A, one unrecorded."""
+    out = []
+    for entry, n_res, seed in (("AAAA", 200, 1), ("BBBB", 400, 2), ("CCCC", 800, 3)):
+        for model, cutoff, beta in (("anm", 9.0, 2.0), ("gnm", 7.3, 2.2)):
+            n_modes = 3 * n_res - 6 if model == "anm" else n_res - 1
+            meta = {"n_modes": n_modes, "n_residues": n_res, "enm_model": model, "springs": "uniform"}
+            values = power_law_values(beta, n_modes, seed + (model == "gnm"))
+            out.append(Spectrum(name=entry, kind="protein", values=values, meta={**meta, "cutoff": cutoff}))
+    anm8 = {"n_modes": 1194, "n_residues": 400, "enm_model": "anm", "springs": "uniform", "cutoff": 8.0}
+    out.append(Spectrum(name="DDDD", kind="protein", values=power_law_values(1.9, 1194, 7), meta=anm8))
+    bare = {"n_modes": 894, "n_residues": 300}
+    out.append(Spectrum(name="EEEE", kind="protein", values=power_law_values(2.0, 894, 8), meta=bare))
+    return out
+
+
+def test_paper_tables_take_only_the_papers_network(tmp_path):
+    """Table 13 and s-versus-size hold the ANM 9 A rows (and the unrecorded one), not the GNM or 8 A."""
+    import html as html_module
+
+    html = html_module.unescape(write_report(mixed_networks(), tmp_path).read_text())
+    proteins = pd.read_csv(tmp_path / "tables" / "proteins.csv")
+    assert dict(
+        zip(proteins["name"] + "/" + proteins["network"], proteins["paper_network"], strict=True)
+    ) == {
+        "AAAA/ANM 9 Å": True,
+        "AAAA/GNM 7.3 Å": False,
+        "BBBB/ANM 9 Å": True,
+        "BBBB/GNM 7.3 Å": False,
+        "CCCC/ANM 9 Å": True,
+        "CCCC/GNM 7.3 Å": False,
+        "DDDD/ANM 8 Å": False,
+        "EEEE/not recorded": True,
+    }
+    bins = pd.read_csv(tmp_path / "tables" / "protein_size_bins.csv").set_index("bin")
+    paper = [sp for sp in mixed_networks() if sp.meta.get("cutoff", 9.0) == 9.0]
+    assert bins.loc["all", "n"] == len(paper) == 4
+    s = [fit_power_law(sp.values, fraction=0.1).s for sp in paper]
+    assert bins.loc["all", "s_mean"] == pytest.approx(np.mean(s), rel=1e-12)
+    assert "Table 13 and the figure take only the 4 spectra of the paper's network" in html
+    gnm = [
+        fit_power_law(sp.values, fraction=0.1).s
+        for sp in mixed_networks()
+        if sp.meta.get("enm_model") == "gnm"
+    ]
+    assert f"GNM 7.3 Å {np.mean(gnm):.3f} (3)" in html  # the summary's line per network
+    kinds = pd.read_csv(tmp_path / "tables" / "proteins_vs_networks.csv").set_index("statistic")
+    assert list(kinds.columns) == ["protein: ANM 8 Å", "protein: ANM 9 Å", "protein: GNM 7.3 Å"]
+    assert kinds.loc["spectra"].tolist() == [1, 4, 3]
+    assert kinds.loc["s mean", "protein: GNM 7.3 Å"] == pytest.approx(np.mean(gnm), rel=1e-12)
+    assert "proteins, GNM 7.3 Å" in html  # its header
+
+
+def test_overlays_name_the_network_and_a_gnm_report_has_no_table_13(tmp_path):
+    from compare.report.plots import report_figures
+    from compare.report.tables import fit_many
+
+    spectra = mixed_networks()
+    figures = {name: fig for name, fig, _ in report_figures(spectra, fit_many(spectra), overlay=8)}
+    legend = [t.get_text() for t in figures["rank_size"].axes[0].get_legend().get_texts()]
+    assert any(t.startswith("AAAA, GNM 7.3 Å") for t in legend)
+    assert any(t.startswith("AAAA, ANM 9 Å") for t in legend)
+    only_gnm = [sp for sp in spectra if sp.meta.get("enm_model") == "gnm"]
+    write_report(only_gnm, tmp_path)
+    assert not (tmp_path / "tables" / "protein_size_bins.csv").exists()
+    assert not (tmp_path / "figures" / "s_versus_size.png").exists()
+    assert (tmp_path / "tables" / "proteins.csv").exists()
