@@ -228,12 +228,26 @@ def eigengap_rank(
     return ax
 
 
-def _by_kind(fits: pd.DataFrame, column: str) -> Iterator[tuple[str, np.ndarray]]:
-    """(kind, float values of ``column``) per kind present, missing values left out."""
+def _by_kind(fits: pd.DataFrame, column: str) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(label, colour, float values of ``column``) per kind present, missing values left out.
+
+    Proteins of several elastic networks come one group per network, in the proteins' palette.
+    """
+    from compare.report.models import network_columns
+
+    network = network_columns(fits) if "kind" in fits and (fits["kind"] == "protein").any() else None
     for kind in KINDS:
         part = fits[(fits["kind"] == kind) & fits[column].notna()]
-        if len(part):
-            yield kind, part[column].astype(float).to_numpy()
+        if not len(part):
+            continue
+        if kind == "protein" and network is not None and network["network_group"].nunique() > 1:
+            for index, (label, group) in enumerate(network.groupby("network_group", sort=True)):
+                x = part.loc[part.index.intersection(group.index), column].astype(float).to_numpy()
+                if x.size:
+                    palette = KIND_PALETTES["protein"]
+                    yield f"{KIND_LABELS[kind]}, {label}", palette[index % len(palette)], x
+            continue
+        yield KIND_LABELS[kind], KIND_COLORS[kind], part[column].astype(float).to_numpy()
 
 
 def s_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 30) -> Axes:
@@ -262,10 +276,9 @@ def s_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 30) -
     groups = list(_by_kind(fits, "s"))
     if not groups:
         raise ValueError("no s values to plot")
-    edges = np.histogram_bin_edges(np.concatenate([g for _, g in groups]), bins=bins)
-    for kind, x in groups:
-        label = f"{KIND_LABELS[kind]} (n = {x.size})"
-        ax.hist(x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=label)
+    edges = np.histogram_bin_edges(np.concatenate([g for _, _, g in groups]), bins=bins)
+    for name, color, x in groups:
+        ax.hist(x, bins=edges, alpha=0.6, color=color, label=f"{name} (n = {x.size})")
     ax.axvline(1.0, color="black", ls="--", lw=1, label="s = 1")
     ax.set_xlabel("Zipf slope s = 1 / (β − 1)")
     ax.set_title("Distribution of the power-law slope s")
@@ -311,20 +324,18 @@ def ratio_histogram(fits: pd.DataFrame, *, ax: Axes | None = None, bins: int = 3
     groups = list(_by_kind(fits, "d_ks_over_d_c"))
     if not groups:
         raise ValueError("no d_ks / d_c values to plot")
-    fitted = dict(_by_kind(fits, "d_ks_over_d_c_fitted")) if "d_ks_over_d_c_fitted" in fits else {}
-    pooled = np.concatenate([g for _, g in groups] + list(fitted.values()) + [np.array([0.0, 1.05])])
+    fitted = (
+        {name: x for name, _, x in _by_kind(fits, "d_ks_over_d_c_fitted")}
+        if "d_ks_over_d_c_fitted" in fits
+        else {}
+    )
+    pooled = np.concatenate([g for _, _, g in groups] + list(fitted.values()) + [np.array([0.0, 1.05])])
     edges = np.histogram_bin_edges(pooled, bins=bins)
-    for kind, x in groups:
-        label = f"{KIND_LABELS[kind]}, Massey d_c (n = {x.size})"
-        ax.hist(x, bins=edges, alpha=0.6, color=KIND_COLORS[kind], label=label)
-        if kind in fitted:
+    for name, color, x in groups:
+        ax.hist(x, bins=edges, alpha=0.6, color=color, label=f"{name}, Massey d_c (n = {x.size})")
+        if name in fitted:
             ax.hist(
-                fitted[kind],
-                bins=edges,
-                histtype="step",
-                lw=1.3,
-                color=KIND_COLORS[kind],
-                label=f"{KIND_LABELS[kind]}, fitted-β d_c",
+                fitted[name], bins=edges, histtype="step", lw=1.3, color=color, label=f"{name}, fitted-β d_c"
             )
     ax.axvline(1.0, color="tab:red", ls="--", lw=1.2, label="d_ks = d_c (rejected to the right)")
     ax.set_xlabel("KS distance over its critical value, d_ks / d_c")

@@ -224,6 +224,7 @@ _DISPLAY = {
         (
             ("name", "text", "name"),
             ("kind", "text", "kind"),
+            ("network", "text", "network"),
             ("K", "int", "k"),
             ("d_ks", "g3", "d_ks"),
             ("d_c", "g3", "d_c"),

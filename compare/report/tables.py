@@ -417,12 +417,15 @@ def eigengap_fits(
     Returns
     -------
     pandas.DataFrame
-        ``name, kind, k, beta, sigma, s, d_ks, d_c, is_power_law, verdict, s_spectrum_plus_1``.
+        ``name, kind, network`` (proteins: :func:`compare.report.models.network_columns`; else empty),
+        ``k, beta, sigma, s, d_ks, d_c, is_power_law, verdict, s_spectrum_plus_1``.
     """
     import pandas as pd
 
     from compare.eigengap import fit_eigengaps, gap_k
+    from compare.report.models import network_columns
 
+    network = network_columns(fits)["network"]
     records = []
     for i, spectrum in enumerate(spectra):
         k = int(fits.iloc[i]["k"])
@@ -437,6 +440,7 @@ def eigengap_fits(
             {
                 "name": spectrum.name,
                 "kind": spectrum.kind,
+                "network": network.get(fits.index[i], ""),
                 "k": fit.k,
                 "beta": fit.beta,
                 "sigma": fit.sigma,
@@ -451,6 +455,7 @@ def eigengap_fits(
     columns = [
         "name",
         "kind",
+        "network",
         "k",
         "beta",
         "sigma",

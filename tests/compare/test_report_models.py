@@ -142,6 +142,8 @@ def test_overlays_name_the_network_and_a_gnm_report_has_no_table_13(tmp_path):
     legend = [t.get_text() for t in figures["rank_size"].axes[0].get_legend().get_texts()]
     assert any(t.startswith("AAAA, GNM 7.3 Å") for t in legend)
     assert any(t.startswith("AAAA, ANM 9 Å") for t in legend)
+    hist = [t.get_text() for t in figures["s_histogram"].axes[0].get_legend().get_texts()]
+    assert "proteins, GNM 7.3 Å (n = 3)" in hist and "proteins, ANM 9 Å (n = 4)" in hist
     only_gnm = [sp for sp in spectra if sp.meta.get("enm_model") == "gnm"]
     write_report(only_gnm, tmp_path)
     assert not (tmp_path / "tables" / "protein_size_bins.csv").exists()
