@@ -45,6 +45,7 @@ GROUP_DISPLAY = {
         "Fits grouped by {by}: count, pass rates and mean ± sd of β and s per group.",
         (
             ("kind", "text", "kind"),
+            ("network", "text", "network"),
             ("{by}", "text", "group"),
             ("spectra", "int", "n"),
             ("pass (Massey)", "pct", "pass_rate"),
@@ -59,6 +60,7 @@ GROUP_DISPLAY = {
         "accession); Δ = predicted − experimental.",
         (
             ("UniProt", "text", "uniprot"),
+            ("network", "text", "network"),
             ("predicted", "text", "predicted"),
             ("experimental", "text", "experimental"),
             ("N pred.", "int", "n_residues_predicted"),
@@ -173,20 +175,23 @@ def group_summary(fits: pd.DataFrame, by: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``by`` (the name grouped on), ``kind, group, n, pass_rate, pass_rate_fitted, beta_mean,
-        beta_sd, s_mean, s_sd, dks_over_dc_mean`` (sd NaN for a group of one), sorted by kind
-        and group.
+        ``by`` (the name grouped on), ``kind, network, group, n, pass_rate, pass_rate_fitted,
+        beta_mean, beta_sd, s_mean, s_sd, dks_over_dc_mean`` (sd NaN for a group of one), sorted
+        by kind, network and group. ``network`` is empty unless the proteins hold several
+        elastic networks, which are then summarised apart.
     """
     import pandas as pd
 
     labels = group_labels(fits, by)
+    networks = _split_networks(fits)
     rows = []
-    for (kind, group), part in fits.groupby([fits["kind"], labels], sort=True):
+    for (kind, network, group), part in fits.groupby([fits["kind"], networks, labels], sort=True):
         beta, s = part["beta"].astype(float), part["s"].astype(float)
         rows.append(
             {
                 "by": by,
                 "kind": kind,
+                "network": network,
                 "group": group,
                 "n": int(len(part)),
                 "pass_rate": float(part["is_power_law"].astype(bool).mean()),
@@ -201,6 +206,7 @@ def group_summary(fits: pd.DataFrame, by: str) -> pd.DataFrame:
     columns = [
         "by",
         "kind",
+        "network",
         "group",
         "n",
         "pass_rate",
@@ -211,6 +217,19 @@ def group_summary(fits: pd.DataFrame, by: str) -> pd.DataFrame:
         "s_sd",
     ]
     return pd.DataFrame(rows, columns=[*columns, "dks_over_dc_mean"])
+
+
+def _split_networks(fits: pd.DataFrame) -> pd.Series:
+    """Each row's elastic network where the proteins hold several (else, and for non-proteins, "")."""
+    import pandas as pd
+
+    from compare.report.models import network_columns
+
+    out = pd.Series("", index=fits.index, dtype=object)
+    network = network_columns(fits)
+    if network["network_group"].nunique() > 1:
+        out.loc[network.index] = network["network_group"]
+    return out
 
 
 def _accessions(value: object) -> list[str]:
@@ -228,7 +247,8 @@ def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per (accession, predicted, experimental) triple: ``uniprot, predicted,
+        One row per (accession, predicted, experimental) triple of the same elastic network
+        (``network``: empty unless the proteins hold several): ``uniprot, network, predicted,
         experimental, n_residues_predicted, n_residues_experimental, s_predicted,
         s_experimental, s_diff`` (predicted - experimental), the same for ``beta``,
         ``power_law_predicted, power_law_experimental``, and the model's ``min_plddt``,
@@ -238,6 +258,7 @@ def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
 
     columns = [
         "uniprot",
+        "network",
         "predicted",
         "experimental",
         "n_residues_predicted",
@@ -256,18 +277,19 @@ def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
     ]
     if "structure_type" not in fits or "uniprot" not in fits:
         return pd.DataFrame(columns=columns)
-    proteins = fits[fits["kind"] == "protein"]
-    experimental: dict[str, list[dict]] = {}
+    proteins = fits[fits["kind"] == "protein"].assign(network=_split_networks(fits))
+    experimental: dict[tuple[str, str], list[dict]] = {}
     for row in proteins[proteins["structure_type"] == "experimental"].to_dict("records"):
         for accession in _accessions(row["uniprot"]):
-            experimental.setdefault(accession, []).append(row)
+            experimental.setdefault((accession, row["network"]), []).append(row)
     rows = []
     for model in proteins[proteins["structure_type"] == "predicted"].to_dict("records"):
         for accession in _accessions(model["uniprot"]):
-            for entry in experimental.get(accession, []):
+            for entry in experimental.get((accession, model["network"]), []):  # the same network
                 rows.append(
                     {
                         "uniprot": accession,
+                        "network": model["network"],
                         "predicted": model["name"],
                         "experimental": entry["name"],
                         "n_residues_predicted": model.get("n_residues"),
@@ -286,7 +308,8 @@ def predicted_beside_experimental(fits: pd.DataFrame) -> pd.DataFrame:
                     }
                 )
     table = pd.DataFrame(rows, columns=columns)
-    return table.sort_values(["uniprot", "predicted", "experimental"], kind="stable").reset_index(drop=True)
+    order = ["uniprot", "network", "predicted", "experimental"]
+    return table.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def check_group_names(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -304,6 +304,13 @@ def _kinds_display(table: pd.DataFrame) -> tuple[tuple, list[dict]]:
     return specs, rows
 
 
+def _shown(spec: tuple | str, table: pd.DataFrame) -> bool:
+    """Whether a column is displayed: a ``network`` column only where some row names one."""
+    if spec == "p" or spec[2] != "network" or "network" not in table:
+        return True
+    return bool(table["network"].fillna("").astype(str).str.len().gt(0).any())
+
+
 def format_table(
     name: str, table: pd.DataFrame, *, bootstrap: bool = False, max_rows: int = MAX_DISPLAY_ROWS
 ) -> DisplayTable:
@@ -339,13 +346,13 @@ def format_table(
         by = str(table["by"].iloc[0]) if "by" in table and len(table) else name[len(GROUP_PREFIX) :]
         caption, specs = _DISPLAY["group_by"]
         caption = caption.format(by=by)
-        specs = [(s[0].format(by=by), *s[1:]) for s in specs]
+        specs = [(s[0].format(by=by), *s[1:]) for s in specs if _shown(s, table)]
         records = table.to_dict("records")
         numeric = tuple(s[1] not in ("text", "yn") for s in specs)
     elif name in _DISPLAY or name in MODEL_DISPLAY:
         caption, specs = _DISPLAY.get(name) or MODEL_DISPLAY[name]
         p_column = ("bootstrap p (fixed-K null)", "g3", "p_value")  # the report's K rules fix x_min
-        specs = [p_column if s == "p" else s for s in specs if bootstrap or s != "p"]
+        specs = [p_column if s == "p" else s for s in specs if (bootstrap or s != "p") and _shown(s, table)]
         records = _comparison_long(table) if name == "paper_comparison" else table.to_dict("records")
         numeric = tuple(
             s[1] not in ("text", "yn") or s[2] in ("ours", "paper", "diff", "paper_table") for s in specs

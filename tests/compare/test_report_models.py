@@ -149,3 +149,44 @@ def test_overlays_name_the_network_and_a_gnm_report_has_no_table_13(tmp_path):
     assert not (tmp_path / "tables" / "protein_size_bins.csv").exists()
     assert not (tmp_path / "figures" / "s_versus_size.png").exists()
     assert (tmp_path / "tables" / "proteins.csv").exists()
+
+
+def test_groups_and_pairs_keep_the_networks_apart():
+    """With ANM and GNM spectra, a group-by table summarises each network apart, and a predicted
+    model is set beside the experimental entry of its own network only."""
+    from compare.report.groups import group_summary, predicted_beside_experimental
+    from compare.report.tables import fit_many
+
+    spectra = []
+    for model, cutoff, n_modes in (("anm", 9.0, 894), ("gnm", 7.3, 299)):
+        for name, kind, seed in (("1ABC", "experimental", 1), ("AF-P12345-F1", "predicted", 2)):
+            meta = {
+                "n_modes": n_modes,
+                "n_residues": 300,
+                "enm_model": model,
+                "springs": "uniform",
+                "cutoff": cutoff,
+                "structure_type": kind,
+                "uniprot": "P12345",
+            }
+            values = power_law_values(2.0 + (model == "gnm") * 0.2, n_modes, seed)
+            spectra.append(Spectrum(name=name, kind="protein", values=values, meta=meta))
+    fits = fit_many(spectra)
+    table = group_summary(fits, "structure_type")
+    assert sorted(zip(table["network"], table["group"], table["n"], strict=True)) == [
+        ("ANM 9 Å", "experimental", 1),
+        ("ANM 9 Å", "predicted", 1),
+        ("GNM 7.3 Å", "experimental", 1),
+        ("GNM 7.3 Å", "predicted", 1),
+    ]
+    gnm = table[(table["network"] == "GNM 7.3 Å") & (table["group"] == "predicted")].iloc[0]
+    assert gnm["s_mean"] == pytest.approx(fit_power_law(spectra[3].values, fraction=0.1).s, rel=1e-12)
+    pairs = predicted_beside_experimental(fits)
+    assert list(pairs["network"]) == ["ANM 9 Å", "GNM 7.3 Å"]
+    expected = (
+        fit_power_law(spectra[3].values, fraction=0.1).s - fit_power_law(spectra[2].values, fraction=0.1).s
+    )
+    assert pairs.iloc[1]["s_diff"] == pytest.approx(expected, rel=1e-12)
+    one_network = fit_many(spectra[:2])
+    assert set(group_summary(one_network, "structure_type")["network"]) == {""}
+    assert list(predicted_beside_experimental(one_network)["network"]) == [""]
