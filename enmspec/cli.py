@@ -82,7 +82,8 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--keep-disconnected",
         action="store_true",
-        help="fit networks with more than six zero modes, dropping the zero modes",
+        help="fit disconnected networks (more zero modes than six for the ANM, one for the GNM), "
+        "dropping the zero modes",
     )
     p.add_argument(
         "--max-residues",
