@@ -32,6 +32,8 @@ __all__ = [
 
 #: The paper's network: the ANM, equal springs, 9 A (model, springs, cutoff).
 PAPER_NETWORK = ("anm", "uniform", 9.0)
+#: More distinct networks than this (a cutoff study) are split by model and spring law only.
+MAX_NETWORK_GROUPS = 4
 #: The label of a protein row whose spectrum records no network (counted as the paper's).
 UNRECORDED = "not recorded"
 
@@ -104,8 +106,9 @@ def network_columns(fits: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed like the protein rows of ``fits``; columns ``network`` (str), ``paper_network``
-        (bool) and ``network_group`` (``network``, with the paper's label for unrecorded rows: what
-        the report splits the proteins by).
+        (bool) and ``network_group`` (what the report splits the proteins by: ``network``, with
+        the paper's label for unrecorded rows; above :data:`MAX_NETWORK_GROUPS` networks, one
+        group per model and spring law, named with its range of cutoffs, ``"ANM 7-15 Å"``).
     """
     import pandas as pd
 
@@ -127,6 +130,26 @@ def network_columns(fits: pd.DataFrame) -> pd.DataFrame:
         )
     ]
     group = [label if r else network_label(*PAPER_NETWORK) for label, r in zip(labels, recorded, strict=True)]
+    if len(set(group)) > MAX_NETWORK_GROUPS:  # cutoff studies: one group per model and spring law
+        family = pd.Series(
+            [
+                f"{m.upper()}" if sp == "uniform" else f"{m.upper()} {sp}"
+                for m, sp in zip(
+                    proteins["model"].where(recorded, model),
+                    proteins["springs"].where(recorded, springs),
+                    strict=True,
+                )
+            ],
+            index=proteins.index,
+        )
+        cutoffs = proteins["cutoff"].astype(float).where(recorded, cutoff)
+        spans = {}
+        for name, part in cutoffs.groupby(family):
+            low, high = part.min(), part.max()
+            spans[name] = (
+                "all pairs" if np.isnan(low) else f"{low:g} Å" if low == high else f"{low:g}-{high:g} Å"
+            )
+        group = [f"{name} {spans[name]}" for name in family]
     return pd.DataFrame(
         {"network": labels, "paper_network": paper | ~recorded, "network_group": group}, index=proteins.index
     )

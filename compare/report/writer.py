@@ -390,6 +390,23 @@ def _check_stored(fits: pd.DataFrame, stored_rows: Sequence[dict | None]) -> lis
     return notes
 
 
+def _batch_network(settings: dict) -> str:
+    """A batch's network from its settings: ``"GNM, cutoff 7.3 Å"``, ``"ANM pf, every pair"``."""
+    model = str(settings.get("model") or "anm").upper()
+    springs = settings.get("springs") or "uniform"
+    cutoff = settings.get("cutoff", "?")
+    if isinstance(cutoff, list) and cutoff:
+        where = f"cutoffs {min(cutoff):g}-{max(cutoff):g} Å ({len(cutoff)})"
+    elif cutoff is None:
+        where = "every pair"
+    elif isinstance(cutoff, (int, float)):
+        where = f"cutoff {cutoff:g} Å"
+    else:
+        where = f"cutoff {cutoff}"
+    law = "" if springs == "uniform" else f" {springs}"
+    return f"{model}{law}, {where}"
+
+
 def _settings_rows(
     settings: ReportSettings, collected: CollectedInputs, reference_path: str
 ) -> list[tuple[str, str]]:
@@ -440,7 +457,7 @@ def _settings_rows(
         rows.append(
             (
                 f"batch {info['path']}",
-                f"{info['rows']} rows; ANM cutoff {s.get('cutoff', '?')} Å, "
+                f"{info['rows']} rows; {_batch_network(s)}, "
                 f"γ {s.get('gamma', '?')}, batch K rule {rule}, α {s.get('alpha', '?')}, "
                 f"solver {s.get('solver', '?')}, chains {s.get('chains') or 'all'}"
                 + (f", min pLDDT {s['min_plddt']:g}" if s.get("min_plddt") is not None else "")

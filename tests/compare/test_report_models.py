@@ -190,3 +190,40 @@ def test_groups_and_pairs_keep_the_networks_apart():
     one_network = fit_many(spectra[:2])
     assert set(group_summary(one_network, "structure_type")["network"]) == {""}
     assert list(predicted_beside_experimental(one_network)["network"]) == [""]
+
+
+def test_a_cutoff_study_splits_by_model_only(tmp_path):
+    """Seven networks (two cutoff studies) are split by model, each named with its cutoff range."""
+    from compare.report.models import network_columns
+    from compare.report.tables import fit_many
+
+    spectra = []
+    for model, cutoffs in (("anm", (7.0, 8.0, 9.0, 10.0, 11.0)), ("gnm", (7.0, 8.0))):
+        for i, cutoff in enumerate(cutoffs):
+            meta = {
+                "n_modes": 900,
+                "n_residues": 302,
+                "enm_model": model,
+                "springs": "uniform",
+                "cutoff": cutoff,
+            }
+            spectra.append(
+                Spectrum(name="AAAA", kind="protein", values=power_law_values(2.0, 900, i), meta=meta)
+            )
+    network = network_columns(fit_many(spectra))
+    assert network["network"].nunique() == 7
+    assert network["network_group"].tolist() == ["ANM 7-11 Å"] * 5 + ["GNM 7-8 Å"] * 2
+    assert network["paper_network"].tolist() == [False, False, True, False, False, False, False]
+    write_report(spectra, tmp_path)
+    kinds = pd.read_csv(tmp_path / "tables" / "proteins_vs_networks.csv")
+    assert list(kinds.columns) == ["statistic", "protein: ANM 7-11 Å", "protein: GNM 7-8 Å"]
+    bins = pd.read_csv(tmp_path / "tables" / "protein_size_bins.csv").set_index("bin")
+    assert bins.loc["all", "n"] == 1  # the 9 A spectrum
+
+
+def test_settings_row_names_the_batch_network():
+    from compare.report.writer import _batch_network
+
+    assert _batch_network({"cutoff": 9.0, "gamma": 1.0}) == "ANM, cutoff 9 Å"  # older batches: ANM
+    assert _batch_network({"model": "gnm", "cutoff": [7.0, 7.5, 15.0]}) == "GNM, cutoffs 7-15 Å (3)"
+    assert _batch_network({"model": "anm", "springs": "pf", "cutoff": None}) == "ANM pf, every pair"
