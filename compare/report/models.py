@@ -247,8 +247,16 @@ def cutoff_curves(fits: pd.DataFrame) -> Figure:
             mean, sd = group[f"{column}_mean"], group[f"{column}_sd"].fillna(0.0)
             ax.plot(group["cutoff"], mean, color=color, linewidth=2.0, label=f"{label} (mean ± sd)")
             ax.fill_between(group["cutoff"], mean - sd, mean + sd, color=color, alpha=0.15, linewidth=0)
+        marker = "osD^v"[index % 5]  # lines that coincide (both at 100 %) stay visible
+        size = 3 + 2 * (len(curve.groupby(["model", "springs"])) - 1 - index)
         axes[2].plot(
-            group["cutoff"], 100 * group["pass_rate"], color=color, marker="o", markersize=3, label=label
+            group["cutoff"],
+            100 * group["pass_rate"],
+            color=color,
+            marker=marker,
+            markersize=size,
+            markerfacecolor="none",
+            label=label,
         )
     for ax, ylabel in zip(axes, ("s", "β", "KS pass rate (%)"), strict=True):
         ax.set_xlabel("cutoff (Å)")
