@@ -49,6 +49,7 @@ _EXPORTS = {
     "SIZE_BINS": "compare.summary",
     "summarize": "compare.summary",
     "summarize_by_size": "compare.summary",
+    "summarize_by_cutoff": "compare.summary",
     "KRule": "compare.krule",
     "fit_many": "compare.report.tables",
     "read_paper_reference": "compare.report.tables",

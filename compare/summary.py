@@ -67,6 +67,37 @@ def summarize_by_size(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def summarize_by_cutoff(table: pd.DataFrame) -> pd.DataFrame:
+    """The statistics of :func:`summarize_by_size` per spring cutoff (a cutoff study), ascending.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table with a ``cutoff`` column (one row per entry and cutoff).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cutoff, excluded, n, pass_rate, beta_mean, beta_sd, s_mean, s_sd, dks_over_dc_mean``:
+        ``excluded`` counts the entries whose network was not connected at that cutoff.
+    """
+    import pandas as pd
+
+    rows = []
+    for cutoff, part in table[table["cutoff"].notna()].groupby("cutoff", sort=True):
+        done = part[part["status"] == "done"]
+        rows.append(
+            {"cutoff": float(cutoff), "excluded": int((part["status"] == "excluded").sum()), **_stats(done)}
+        )
+    return pd.DataFrame(rows)
+
+
+def _plain(records: list[dict]) -> list[dict]:
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records
+    ]
+
+
 def summarize(table: pd.DataFrame) -> dict[str, object]:
     """Counts by status, and the statistics overall and by size (plain values, for JSON).
 
@@ -79,15 +110,14 @@ def summarize(table: pd.DataFrame) -> dict[str, object]:
     -------
     dict
         ``counts`` (rows ``done``, ``excluded``, ``failed``) and ``by_size`` (the records of
-        :func:`summarize_by_size`, NaN as None).
+        :func:`summarize_by_size`, NaN as None); for a table of several cutoffs (a cutoff study)
+        also ``by_cutoff`` (the records of :func:`summarize_by_cutoff`).
     """
     counts = {s: int((table["status"] == s).sum()) for s in ("done", "excluded", "failed")}
-    by_size = summarize_by_size(table)
-    records = [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in by_size.to_dict("records")
-    ]
-    return {"counts": counts, "by_size": records}
+    summary = {"counts": counts, "by_size": _plain(summarize_by_size(table).to_dict("records"))}
+    if "cutoff" in table and table["cutoff"].nunique() > 1:
+        summary["by_cutoff"] = _plain(summarize_by_cutoff(table).to_dict("records"))
+    return summary
 
 
 def summarize_runs(table: pd.DataFrame) -> dict[str, object]:

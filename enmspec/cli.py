@@ -428,17 +428,27 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def format_summary(summary: dict) -> str:
-    """The size-binned summary as a small table (the paper's Table 13 layout)."""
-    lines = [f"{'3N':<10} {'n':>6} {'beta':>16} {'s':>16} {'d_ks/d_c':>9} {'pass':>6}"]
-    for row in summary["by_size"]:
+    """The size-binned summary as a small table (the paper's Table 13 layout); per cutoff for a study."""
+    if summary.get("by_cutoff"):  # a cutoff study: pooling the cutoffs would mix different networks
+        lines = [
+            f"{'cutoff':<10} {'n':>6} {'beta':>16} {'s':>16} {'d_ks/d_c':>9} {'pass':>6} {'excluded':>9}"
+        ]
+        rows = [({**r, "bin": f"{r['cutoff']:g} A"}, f" {r['excluded']:>9}") for r in summary["by_cutoff"]]
+    else:
+        lines = [f"{'3N':<10} {'n':>6} {'beta':>16} {'s':>16} {'d_ks/d_c':>9} {'pass':>6}"]
+        rows = [(r, "") for r in summary["by_size"]]
+    for row, tail in rows:
         if not row["n"]:
-            lines.append(f"{row['bin']:<10} {0:>6}")
+            lines.append(
+                f"{row['bin']:<10} {0:>6}" + (f" {'':>16} {'':>16} {'':>9} {'':>6}{tail}" if tail else "")
+            )
             continue
         beta_sd = "-" if row["beta_sd"] is None else f"{row['beta_sd']:.3f}"
         s_sd = "-" if row["s_sd"] is None else f"{row['s_sd']:.3f}"
         lines.append(
             f"{row['bin']:<10} {row['n']:>6} {row['beta_mean']:>8.3f} ± {beta_sd:<5} "
-            f"{row['s_mean']:>8.3f} ± {s_sd:<5} {row['dks_over_dc_mean']:>9.3f} {row['pass_rate']:>6.1%}"
+            f"{row['s_mean']:>8.3f} ± {s_sd:<5} {row['dks_over_dc_mean']:>9.3f} "
+            f"{row['pass_rate']:>6.1%}{tail}"
         )
     return "\n".join(lines)
 

@@ -103,6 +103,24 @@ def test_cutoff_study_batch_rows_resume_and_lock(tmp_path):
     )
 
 
+def test_batch_cli_summarises_a_study_per_cutoff(tmp_path, capsys):
+    """`enmspec batch --cutoff 7,9,12` prints one summary line per cutoff, not the cutoffs pooled."""
+    shipped = example_structures()
+    out = tmp_path / "study"
+    args = ["batch", str(shipped["1PWC"]), str(shipped["4E43"]), "--cutoff", "7,9,12", "--out", str(out)]
+    assert main([*args, "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_parquet(out / "results.parquet")
+    for cutoff in (9.0, 12.0):
+        done = table[(table["cutoff"] == cutoff) & (table["status"] == "done")]
+        line = next(x for x in printed.splitlines() if x.startswith(f"{cutoff:g} A "))
+        assert f"{done['s'].mean():.3f} ± {done['s'].std(ddof=1):.3f}" in line
+        assert line.split()[2] == "2" and line.split()[-1] == "0"  # "9 A", n, ..., excluded
+    seven = next(x for x in printed.splitlines() if x.startswith("7 A "))
+    assert seven.split() == ["7", "A", "0", "2"]  # both floppy at 7 A: excluded
+    assert "3N" not in printed
+
+
 def test_spectrum_cli_cutoff_range(capsys):
     code = main(
         ["spectrum", str(example_structures()["1HVR"]), "--cutoff", "9:10:0.5", "--model", "gnm", "--json"]
