@@ -47,9 +47,14 @@ KIND_LABELS = {"protein": "proteins", "network": "networks", "gradient-noise": "
 SUFFIX = ".spectrum.npz"
 
 
+_PLAIN = frozenset({str, bool, int, float})
+
+
 def _check_plain(value: Any, where: str) -> Any:
     """Return ``value`` as plain JSON-compatible Python data, or raise ``TypeError``."""
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or type(value) in _PLAIN:  # the common case, without the isinstance chain
+        return value
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)):
         return int(value)

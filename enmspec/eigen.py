@@ -18,6 +18,7 @@ Three interchangeable solvers return the ``count`` smallest eigenvalues, ascendi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,7 +115,7 @@ def _tridiagonal_eigenvalues(matrix: np.ndarray) -> np.ndarray:
     n = matrix.shape[0]
     if n == 1:  # scipy's dsterf wrapper refuses an empty off-diagonal
         return matrix.reshape(1).copy()
-    sytrd, sterf = sl.get_lapack_funcs(("sytrd", "sterf"), (matrix,))
+    sytrd, sterf = _sytrd_sterf()
     _, d, e, _, info = sytrd(matrix, lower=1, lwork=sytrd_block(n) * n, overwrite_a=1)
     if info != 0:
         raise ValueError(f"dsytrd: illegal argument {-info}")
@@ -122,6 +123,12 @@ def _tridiagonal_eigenvalues(matrix: np.ndarray) -> np.ndarray:
     if info != 0:
         raise ConvergenceError(f"dsterf: {info} off-diagonal elements did not converge")
     return w
+
+
+@functools.cache
+def _sytrd_sterf() -> tuple:
+    """LAPACK's double-precision ``dsytrd`` and ``dsterf``, looked up once (26 us a lookup cold)."""
+    return tuple(sl.get_lapack_funcs(("sytrd", "sterf"), dtype=np.float64))
 
 
 def sytrd_block(n: int) -> int:

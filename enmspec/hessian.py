@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
-from scipy.spatial.distance import pdist
+from scipy.spatial.distance import cdist, pdist
 
 from enmspec.springs import (
     ANM_CUTOFF,
@@ -87,20 +87,31 @@ def _contact_pairs(xyz: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarr
     """:func:`contact_pairs` on coordinates already checked."""
     if not cutoff > 0:
         raise ValueError(f"cutoff must be > 0, got {cutoff!r}")
-    # Search a hair wider, then apply ProDy's exact test dist2 <= cutoff**2.
-    wide = cutoff * (1 + 1e-9)
-    pairs = _pairs_within_all(xyz, wide) if xyz.shape[0] <= PDIST_MAX_NODES else _pairs_within_tree(xyz, wide)
+    if xyz.shape[0] <= PDIST_MAX_NODES:
+        return _pairs_within_all(xyz, cutoff)
+    # Search a hair wider, then apply the exact test on the distances every search shares.
+    pairs = _pairs_within_tree(xyz, cutoff * (1 + 1e-9))
     if pairs.size == 0:
         return np.empty((0, 2), dtype=np.int64), np.empty(0)
-    d = xyz[pairs[:, 1]] - xyz[pairs[:, 0]]
-    dist2 = np.einsum("ij,ij->i", d, d)
+    dist2 = squared_lengths(xyz[pairs[:, 1]] - xyz[pairs[:, 0]])
     keep = dist2 <= cutoff * cutoff
     return pairs[keep], dist2[keep]
 
 
 #: Up to this many nodes, :func:`contact_pairs` tests every pair (``pdist``) instead of searching
-#: a KD-tree: 0.6x the time at 200 nodes, even near 600 (``bench/bench_dense_path.py``).
+#: a KD-tree: 0.6x the time at 200 nodes, even near 600 (``bench/bench_dense_path.py``); the dense
+#: GNM is assembled from every distance (``cdist``) up to the same size.
 PDIST_MAX_NODES = 600
+
+
+def squared_lengths(d: np.ndarray) -> np.ndarray:
+    """``(dx*dx + dy*dy) + dz*dz`` of each row of ``d``, shape (p, 3).
+
+    Summed left to right, as ``pdist``/``cdist`` (``"sqeuclidean"``) and ProDy's
+    ``(i2j * i2j).sum(1)`` do, so that every contact search and the dense assembly decide a pair
+    at the cutoff alike, to the last bit (``einsum`` rounds a quarter of them differently).
+    """
+    return (d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]) + d[:, 2] * d[:, 2]
 
 
 def _pairs_within_tree(xyz: np.ndarray, radius: float) -> np.ndarray:
@@ -111,14 +122,16 @@ def _pairs_within_tree(xyz: np.ndarray, radius: float) -> np.ndarray:
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
-def _pairs_within_all(xyz: np.ndarray, radius: float) -> np.ndarray:
-    """Pairs ``i < j`` within ``radius`` from every distance, in ``pdist``'s order (by ``i``, ``j``)."""
+def _pairs_within_all(xyz: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``i < j`` within ``cutoff`` and their squared distances, from every distance, in
+    ``pdist``'s order (by ``i``, then ``j``)."""
     n = xyz.shape[0]
-    flat = np.flatnonzero(pdist(xyz, "sqeuclidean") <= radius * radius)
+    condensed = pdist(xyz, "sqeuclidean")
+    flat = np.flatnonzero(condensed <= cutoff * cutoff)
     rows = np.arange(n, dtype=np.int64)
     starts = rows * n - rows * (rows + 1) // 2  # condensed index of (i, i + 1)
     i = np.searchsorted(starts, flat, side="right") - 1
-    return np.stack([i, flat - starts[i] + i + 1], axis=1)
+    return np.stack([i, flat - starts[i] + i + 1], axis=1), condensed[flat]
 
 
 def all_pairs(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,8 +150,7 @@ def all_pairs(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     xyz = _check_coords(coords)
     i, j = np.triu_indices(xyz.shape[0], k=1)
-    d = xyz[j] - xyz[i]
-    return np.stack([i, j], axis=1).astype(np.int64), np.einsum("ij,ij->i", d, d)
+    return np.stack([i, j], axis=1).astype(np.int64), squared_lengths(xyz[j] - xyz[i])
 
 
 def _network_pairs(xyz: np.ndarray, cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -233,6 +245,45 @@ def gnm_from_pairs(
     return kirchhoff
 
 
+def dense_uniform_kirchhoff(xyz: np.ndarray, cutoff: float, gamma: float) -> np.ndarray:
+    """The Kirchhoff matrix of equal springs ``gamma`` within ``cutoff``, dense, from every distance.
+
+    The same matrix as :func:`gnm_from_pairs` on :func:`contact_pairs` (the same pairs, decided
+    on the same squared distances; degrees ``gamma`` times the contact count), in a tenth of the
+    array calls: the small GNM's fixed cost beside LAPACK (``bench/bench_models.py``).
+
+    Parameters
+    ----------
+    xyz : ndarray, shape (n, 3), float64
+        Checked node positions.
+    cutoff : float
+        Inclusive cutoff (> 0), angstrom.
+    gamma : float
+        Spring constant (> 0).
+
+    Returns
+    -------
+    ndarray, shape (n, n), float64, C order
+
+    Raises
+    ------
+    ValueError
+        Two nodes coincide.
+    """
+    if not cutoff > 0:
+        raise ValueError(f"cutoff must be > 0, got {cutoff!r}")
+    n = xyz.shape[0]
+    dist2 = cdist(xyz, xyz, "sqeuclidean")
+    if np.count_nonzero(dist2 <= 0.0) > n:  # beyond the diagonal
+        i, j = np.argwhere(np.triu(dist2 <= 0.0, k=1))[0]
+        raise ValueError(f"coords: nodes {i} and {j} coincide (distance 0)")
+    kirchhoff = (dist2 <= cutoff * cutoff).astype(np.float64)  # the diagonal too: set below
+    degree = kirchhoff.sum(axis=0) - 1.0
+    kirchhoff *= -gamma
+    kirchhoff.flat[:: n + 1] = gamma * degree
+    return kirchhoff
+
+
 def network_matrix(
     coords: np.ndarray,
     *,
@@ -274,6 +325,15 @@ def network_matrix(
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     xyz = _check_coords(coords)
     _check_gamma(gamma)
+    if (
+        dense
+        and model == "gnm"
+        and springs == UNIFORM
+        and weights is None
+        and cutoff is not None
+        and xyz.shape[0] <= PDIST_MAX_NODES
+    ):
+        return dense_uniform_kirchhoff(xyz, cutoff, gamma)
     pairs, dist2 = _network_pairs(xyz, cutoff)
     k = spring_constants(dist2, springs=springs, gamma=gamma)
     if weights is not None:

@@ -189,3 +189,51 @@ def test_bad_model_and_springs():
         inverse_spectrum(coords, cutoff=None)
     with pytest.raises(ValueError, match="model"):
         AnalysisSettings(model="xnm")
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_dense_uniform_kirchhoff_equals_the_pair_assembly(entry):
+    """The dense GNM assembly from every distance holds the pair path's numbers: the same contacts
+    (decided on the same squared distances) and degrees, exactly for gamma 1."""
+    from enmspec.hessian import contact_pairs, dense_uniform_kirchhoff, gnm_from_pairs
+
+    coords = calpha(entry)["coords"]
+    for cutoff, gamma in ((7.3, 1.0), (9.0, 1.0), (7.3, 0.3)):
+        pairs, _ = contact_pairs(coords, cutoff=cutoff)
+        ref = gnm_from_pairs(len(coords), pairs, np.full(len(pairs), gamma), dense=True)
+        ours = dense_uniform_kirchhoff(coords, cutoff, gamma)
+        assert np.array_equal(ours != 0, ref != 0)
+        if gamma == 1.0:
+            assert np.array_equal(ours, ref)
+        else:  # degrees: gamma times the count against a sum of gammas
+            np.testing.assert_allclose(ours, ref, rtol=1e-14, atol=0)
+
+
+def test_dense_uniform_kirchhoff_ties_coincident_nodes_and_size_limit(monkeypatch):
+    import enmspec.hessian as hessian
+
+    rng = np.random.default_rng(3)
+    coords = np.round(rng.uniform(0, 30, size=(120, 3)), 3)
+    coords[1] = coords[0] + [7.3, 0.0, 0.0]  # exactly at the GNM cutoff: a spring, in both paths
+    coords[2] = coords[0] + [0.0, 4.2, 6.0]  # 7.3237... : none
+    dense = hessian.dense_uniform_kirchhoff(coords, 7.3, 1.0)
+    assert dense[0, 1] == -1.0 and dense[0, 2] == 0.0
+    np.testing.assert_array_equal(dense, naive_kirchhoff(coords, 7.3))
+    np.testing.assert_array_equal(network_matrix(coords, model="gnm", cutoff=7.3, dense=True), dense)
+    # the squared distances every search decides on are pdist's, to the bit
+    from scipy.spatial.distance import pdist
+
+    i, j = np.triu_indices(len(coords), k=1)
+    assert np.array_equal(hessian.squared_lengths(coords[j] - coords[i]), pdist(coords, "sqeuclidean"))
+    twin = coords.copy()
+    twin[7] = twin[3]
+    with pytest.raises(ValueError, match="nodes 3 and 7 coincide"):
+        network_matrix(twin, model="gnm", cutoff=7.3, dense=True)
+    with pytest.raises(ValueError, match="nodes 3 and 7 coincide"):
+        network_matrix(twin, model="gnm", cutoff=7.3)
+    # above PDIST_MAX_NODES (and with weights or other springs) the pair path assembles it
+    called = []
+    monkeypatch.setattr(hessian, "dense_uniform_kirchhoff", lambda *a: called.append(a))
+    monkeypatch.setattr(hessian, "PDIST_MAX_NODES", 100)
+    np.testing.assert_array_equal(network_matrix(coords, model="gnm", cutoff=7.3, dense=True), dense)
+    assert not called
