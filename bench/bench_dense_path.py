@@ -8,8 +8,14 @@ cost does not depend on the values), and prints each time over the query's: belo
 Then the whole dense eigenvalue stage (``dense_eigenvalues``) against ``scipy.linalg.eigh``
 (``eigvals_only``, driver ``evd``), which runs the same two LAPACK routines.
 
-Last, the contact search at 7.3, 9 and 15 A on the shipped entries: every pair by ``pdist``
-(what ``contact_pairs`` does up to ``PDIST_MAX_NODES`` nodes) over the KD-tree, same pairs.
+Then the contact search at 7.3, 9 and 15 A on the shipped entries: every pair by ``pdist``
+(what ``contact_pairs`` does up to ``PDIST_MAX_NODES`` nodes) over the KD-tree, same pairs and
+squared distances.
+
+Last, the dense GNM Kirchhoff matrix of equal springs at 7.3 and 9 A: ``dense_uniform_kirchhoff``
+(every distance by ``cdist``, what ``network_matrix(model="gnm", dense=True)`` does up to
+``DENSE_KIRCHHOFF_MAX_NODES`` nodes) over the pair path it replaced there (``contact_pairs`` then
+``gnm_from_pairs(dense=True)``), the same matrix.
 
 Run:  python bench/bench_dense_path.py [--sizes 100,200,400,600,800,1000,1300,1600,2000]
 """
@@ -31,7 +37,8 @@ import scipy.linalg as sl  # noqa: E402
 
 from enmspec import example_structures, load_structure  # noqa: E402
 from enmspec.eigen import dense_eigenvalues, sytrd_block  # noqa: E402
-from enmspec.hessian import PDIST_MAX_NODES, _pairs_within_all, _pairs_within_tree  # noqa: E402
+import enmspec.hessian as hessian  # noqa: E402
+from enmspec.hessian import PDIST_MAX_NODES, dense_uniform_kirchhoff, gnm_from_pairs  # noqa: E402
 
 
 def median_times(fns: list, repeats: int) -> list[float]:
@@ -102,13 +109,39 @@ def main() -> None:
         xyz = load_structure(path).coords
         cells = []
         for cutoff in (7.3, 9.0, 15.0):
-            tree, every = median_times(
-                [partial(_pairs_within_tree, xyz, cutoff), partial(_pairs_within_all, xyz, cutoff)], 200
-            )
-            assert np.array_equal(_pairs_within_tree(xyz, cutoff), _pairs_within_all(xyz, cutoff))
+            tree, every = median_times([partial(search, xyz, cutoff, 0), partial(search, xyz, cutoff, 10**6)], 200)
+            (p_tree, d_tree), (p_all, d_all) = search(xyz, cutoff, 0), search(xyz, cutoff, 10**6)
+            assert np.array_equal(p_tree, p_all) and np.array_equal(d_tree, d_all)
             cells.append(f"{every / tree:>7.2f}")
         print(f"{name:<6} {len(xyz):>5} " + " ".join(cells))
 
+    print("\n4. Dense GNM Kirchhoff, equal springs: every distance (cdist) over contact pairs + gnm_from_pairs")
+    print(f"{'id':<6} {'N':>5} {'pairs_us':>9} {'cdist_us':>9} {'cdist/pairs':>12}  (7.3 A; 9 A)")
+    for name, path in example_structures().items():
+        xyz = load_structure(path).coords
+        cells = []
+        for cutoff in (7.3, 9.0):
+            pairs_way, cdist_way = median_times(
+                [partial(kirchhoff_from_pairs, xyz, cutoff), partial(dense_uniform_kirchhoff, xyz, cutoff, 1.0)], 300
+            )
+            assert np.array_equal(kirchhoff_from_pairs(xyz, cutoff), dense_uniform_kirchhoff(xyz, cutoff, 1.0))
+            cells.append(f"{pairs_way * 1e6:>9.1f} {cdist_way * 1e6:>9.1f} {cdist_way / pairs_way:>12.2f}")
+        print(f"{name:<6} {len(xyz):>5} " + " ;".join(cells))
+
+
+def search(xyz: np.ndarray, cutoff: float, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """``contact_pairs`` by every pair (``limit`` at least the size) or by the KD-tree (``limit`` 0)."""
+    saved, hessian.PDIST_MAX_NODES = hessian.PDIST_MAX_NODES, limit
+    try:
+        return hessian._contact_pairs(xyz, cutoff)
+    finally:
+        hessian.PDIST_MAX_NODES = saved
+
+
+def kirchhoff_from_pairs(xyz: np.ndarray, cutoff: float) -> np.ndarray:
+    """The dense Kirchhoff matrix the pair way: what the small dense GNM did before."""
+    pairs, _ = hessian._contact_pairs(xyz, cutoff)
+    return gnm_from_pairs(len(xyz), pairs, np.ones(len(pairs)), dense=True)
 
 if __name__ == "__main__":
     main()

@@ -99,9 +99,12 @@ def _contact_pairs(xyz: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarr
 
 
 #: Up to this many nodes, :func:`contact_pairs` tests every pair (``pdist``) instead of searching
-#: a KD-tree: 0.6x the time at 200 nodes, even near 600 (``bench/bench_dense_path.py``); the dense
-#: GNM is assembled from every distance (``cdist``) up to the same size.
+#: a KD-tree: 0.6x the time at 200 nodes, even near 600 (``bench/bench_dense_path.py``).
 PDIST_MAX_NODES = 600
+#: Up to this many nodes the dense GNM of equal springs is assembled from every distance
+#: (:func:`dense_uniform_kirchhoff`): 0.86-0.94x the pair path's time at 200 nodes, 1.04-1.16x at
+#: 345, 1.5-2x from 500 (``bench/bench_dense_path.py``, 2026-12-02).
+DENSE_KIRCHHOFF_MAX_NODES = 300
 
 
 def squared_lengths(d: np.ndarray) -> np.ndarray:
@@ -331,7 +334,7 @@ def network_matrix(
         and springs == UNIFORM
         and weights is None
         and cutoff is not None
-        and xyz.shape[0] <= PDIST_MAX_NODES
+        and xyz.shape[0] <= DENSE_KIRCHHOFF_MAX_NODES
     ):
         return dense_uniform_kirchhoff(xyz, cutoff, gamma)
     pairs, dist2 = _network_pairs(xyz, cutoff)

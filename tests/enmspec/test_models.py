@@ -231,9 +231,12 @@ def test_dense_uniform_kirchhoff_ties_coincident_nodes_and_size_limit(monkeypatc
         network_matrix(twin, model="gnm", cutoff=7.3, dense=True)
     with pytest.raises(ValueError, match="nodes 3 and 7 coincide"):
         network_matrix(twin, model="gnm", cutoff=7.3)
-    # above PDIST_MAX_NODES (and with weights or other springs) the pair path assembles it
+    # above DENSE_KIRCHHOFF_MAX_NODES, and with weights or other springs, the pair path assembles it
     called = []
     monkeypatch.setattr(hessian, "dense_uniform_kirchhoff", lambda *a: called.append(a))
-    monkeypatch.setattr(hessian, "PDIST_MAX_NODES", 100)
+    weighted = network_matrix(coords[:20], model="gnm", cutoff=7.3, dense=True, weights=np.ones(20))
+    np.testing.assert_array_equal(weighted, naive_kirchhoff(coords[:20], 7.3))
+    assert not called
+    monkeypatch.setattr(hessian, "DENSE_KIRCHHOFF_MAX_NODES", 100)
     np.testing.assert_array_equal(network_matrix(coords, model="gnm", cutoff=7.3, dense=True), dense)
     assert not called
