@@ -35,9 +35,9 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import scipy.linalg as sl  # noqa: E402
 
+import enmspec.hessian as hessian  # noqa: E402
 from enmspec import example_structures, load_structure  # noqa: E402
 from enmspec.eigen import dense_eigenvalues, sytrd_block  # noqa: E402
-import enmspec.hessian as hessian  # noqa: E402
 from enmspec.hessian import PDIST_MAX_NODES, dense_uniform_kirchhoff, gnm_from_pairs  # noqa: E402
 
 
@@ -109,22 +109,32 @@ def main() -> None:
         xyz = load_structure(path).coords
         cells = []
         for cutoff in (7.3, 9.0, 15.0):
-            tree, every = median_times([partial(search, xyz, cutoff, 0), partial(search, xyz, cutoff, 10**6)], 200)
+            tree, every = median_times(
+                [partial(search, xyz, cutoff, 0), partial(search, xyz, cutoff, 10**6)], 200
+            )
             (p_tree, d_tree), (p_all, d_all) = search(xyz, cutoff, 0), search(xyz, cutoff, 10**6)
             assert np.array_equal(p_tree, p_all) and np.array_equal(d_tree, d_all)
             cells.append(f"{every / tree:>7.2f}")
         print(f"{name:<6} {len(xyz):>5} " + " ".join(cells))
 
-    print("\n4. Dense GNM Kirchhoff, equal springs: every distance (cdist) over contact pairs + gnm_from_pairs")
+    print(
+        "\n4. Dense GNM Kirchhoff, equal springs: every distance (cdist) over contact pairs + gnm_from_pairs"
+    )
     print(f"{'id':<6} {'N':>5} {'pairs_us':>9} {'cdist_us':>9} {'cdist/pairs':>12}  (7.3 A; 9 A)")
     for name, path in example_structures().items():
         xyz = load_structure(path).coords
         cells = []
         for cutoff in (7.3, 9.0):
             pairs_way, cdist_way = median_times(
-                [partial(kirchhoff_from_pairs, xyz, cutoff), partial(dense_uniform_kirchhoff, xyz, cutoff, 1.0)], 300
+                [
+                    partial(kirchhoff_from_pairs, xyz, cutoff),
+                    partial(dense_uniform_kirchhoff, xyz, cutoff, 1.0),
+                ],
+                300,
             )
-            assert np.array_equal(kirchhoff_from_pairs(xyz, cutoff), dense_uniform_kirchhoff(xyz, cutoff, 1.0))
+            assert np.array_equal(
+                kirchhoff_from_pairs(xyz, cutoff), dense_uniform_kirchhoff(xyz, cutoff, 1.0)
+            )
             cells.append(f"{pairs_way * 1e6:>9.1f} {cdist_way * 1e6:>9.1f} {cdist_way / pairs_way:>12.2f}")
         print(f"{name:<6} {len(xyz):>5} " + " ;".join(cells))
 
@@ -142,6 +152,7 @@ def kirchhoff_from_pairs(xyz: np.ndarray, cutoff: float) -> np.ndarray:
     """The dense Kirchhoff matrix the pair way: what the small dense GNM did before."""
     pairs, _ = hessian._contact_pairs(xyz, cutoff)
     return gnm_from_pairs(len(xyz), pairs, np.ones(len(pairs)), dense=True)
+
 
 if __name__ == "__main__":
     main()

@@ -126,8 +126,10 @@ def _pairs_within_tree(xyz: np.ndarray, radius: float) -> np.ndarray:
 
 
 def _pairs_within_all(xyz: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``i < j`` within ``cutoff`` and their squared distances, from every distance, in
-    ``pdist``'s order (by ``i``, then ``j``)."""
+    """Pairs ``i < j`` within ``cutoff`` and their squared distances, from every distance.
+
+    In ``pdist``'s order: by ``i``, then ``j``.
+    """
     n = xyz.shape[0]
     condensed = pdist(xyz, "sqeuclidean")
     flat = np.flatnonzero(condensed <= cutoff * cutoff)
