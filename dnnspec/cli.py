@@ -308,12 +308,26 @@ def _spectrum(args: argparse.Namespace) -> int:
             f"in {meta['seconds']:.1f} s "
             f"({meta['n_products']} Hessian-vector products, max relative residual "
             f"{meta['max_relative_residual']:.1e}); lambda_1 {meta['top_eigenvalue']:.4g}{trace}"
+            + _extra_seconds(meta)
         )
         print(
             f"K {fit.k}: beta {fit.beta:.3f} ± {fit.sigma:.3f}, s {fit.s:.3f}, d_ks {fit.d_ks:.4f}, "
             f"d_c {fit.d_c:.4f}: {verdict}; spectrum {out}"
         )
     return EXIT_OK
+
+
+def _extra_seconds(meta: dict) -> str:
+    """The whole run's time where the power-iteration check and the trace added to the solver's."""
+    total, solve = meta.get("seconds_total"), meta.get("seconds")
+    if total is None or solve is None or total - solve < 0.05 * total:
+        return ""
+    parts = [
+        name
+        for key, name in (("power_check", "power-iteration check"), ("trace_samples", "trace"))
+        if meta.get(key)
+    ]
+    return f"; {total:.1f} s in all" + (f" with the {' and the '.join(parts)}" if parts else "")
 
 
 def _sweep_grid(args: argparse.Namespace) -> object:

@@ -80,3 +80,21 @@ def test_unconverged_power_check_says_how_to_skip_it(checkpoint, capsys):
     err = capsys.readouterr().err.strip()
     assert "power-iteration check of the top 3 did not converge" in err and "--power-check 0" in err
     assert len(err.splitlines()) == 1
+
+
+def test_printed_line_gives_the_whole_time_beside_the_solver_time(checkpoint, capsys):
+    """The solver's seconds alone hid the power-iteration check and the trace (minutes on LeNet)."""
+    from dnnspec.cli import _extra_seconds
+
+    capsys.readouterr()
+    assert main(["spectrum", str(checkpoint), "--top", "10", "--trace-samples", "8", "--quiet"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    meta = load_spectrum(checkpoint.with_suffix(".spectrum.npz")).meta
+    assert meta["seconds_total"] >= meta["seconds"] > 0
+    assert f"in {meta['seconds']:.1f} s " in first and first.endswith(_extra_seconds(meta))
+    # the extra clause names what took the time, and only where it took a twentieth or more
+    slow = {"seconds": 51.9, "seconds_total": 283.0, "power_check": {"k": 3}, "trace_samples": 64}
+    assert _extra_seconds(slow) == "; 283.0 s in all with the power-iteration check and the trace"
+    assert _extra_seconds({**slow, "trace_samples": 0}).endswith("with the power-iteration check")
+    assert _extra_seconds({**slow, "seconds_total": 53.0}) == ""
+    assert _extra_seconds({"seconds": 1.0}) == ""
